@@ -1,0 +1,203 @@
+"""The `sourcebook` command: maps arguments to the library and its errors to exit codes."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+import time
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_SKIPPED = 0, 1, 2, 3
+log = logging.getLogger("sourcebook")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="sourcebook",
+        description="Answers from a folder of documents, every claim cited to an exact quote.",
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="log what happens")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("ingest", help="bring the index in step with the documents folder")
+    p.add_argument("paths", nargs="*", type=Path, help="a folder to index, or files/folders inside it")
+    p.add_argument("--rebuild", action="store_true", help="drop the index and build it anew")
+    p.add_argument("--json", action="store_true", help="print the report as JSON")
+
+    p = sub.add_parser("search", help="show the passages that best match a query")
+    p.add_argument("query")
+    p.add_argument("-k", type=int, default=5, help="how many passages (default 5)")
+    p.add_argument("--source", action="append", help="only this document (repeatable)")
+    p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("ask", help="answer a question with cited quotes")
+    p.add_argument("question")
+    p.add_argument("--source", action="append", help="only this document (repeatable)")
+    p.add_argument("--json", action="store_true", help="print the whole Answer as JSON")
+
+    p = sub.add_parser("eval", help="grade answers on a question file (../shared/eval format)")
+    p.add_argument("file", type=Path)
+    p.add_argument("--gold-dir", type=Path, help="folder of the gold source files")
+    p.add_argument("--details", action="store_true", help="one line per question")
+    p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("serve", help="open the chat window in the browser")
+    p.add_argument("--host")
+    p.add_argument("--port", type=int)
+
+    sub.add_parser("status", help="show what the index holds")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s" if args.verbose else "%(levelname)s: %(message)s",
+    )
+    from app.errors import user_message
+
+    try:
+        return int(COMMANDS[args.command](args))
+    except KeyboardInterrupt:
+        print("sourcebook: interrupted", file=sys.stderr)
+        return 130
+    except Exception as e:  # the edge: every error becomes one line
+        message = user_message(e)
+        if message is None:
+            log.exception("unexpected error")
+            message = f"unexpected {type(e).__name__}: {e} (run with -v for details)"
+        print(f"sourcebook: error: {message}", file=sys.stderr)
+        return EXIT_ERROR
+
+
+def _settings() -> Any:
+    from app.settings import get_settings
+
+    return get_settings()
+
+
+def cmd_ingest(args: argparse.Namespace) -> int:
+    from app.library import ingest
+    from app.progress import make_progress
+
+    progress, finish = make_progress("ingest")
+    try:
+        report = ingest(args.paths or None, rebuild=args.rebuild, settings=_settings(), progress=progress)
+    finally:
+        finish()
+    if args.json:
+        print(json.dumps(asdict(report), indent=2))
+    else:
+        renamed = f", {report.renamed} renamed" if report.renamed else ""
+        print(
+            f"{report.folder}: {report.added} added, {report.updated} updated, "
+            f"{report.unchanged} unchanged, {report.removed} removed{renamed}; "
+            f"chunks: {report.chunks_added} added, {report.chunks_deleted} deleted, "
+            f"{report.chunks_unchanged} unchanged; {report.texts_embedded} embedded "
+            f"in {report.seconds:g} s"
+        )
+    for skipped in report.skipped:
+        print(f"sourcebook: warning: skipped {skipped.source}: {skipped.reason}", file=sys.stderr)
+    if report.skipped:
+        print(f"sourcebook: {len(report.skipped)} file(s) skipped", file=sys.stderr)
+    return EXIT_SKIPPED if report.skipped else EXIT_OK
+
+
+def cmd_search(args: argparse.Namespace) -> int:
+    from app.library import find
+
+    hits = find(args.query, k=args.k, sources=args.source, settings=_settings())
+    if args.json:
+        print(json.dumps([asdict(h) for h in hits], indent=2, ensure_ascii=False))
+        return EXIT_OK
+    if not hits:
+        print("no passages match")
+    for n, hit in enumerate(hits, start=1):
+        where = f" p. {hit.page}" if hit.page else (f" § {hit.heading}" if hit.heading else "")
+        print(f"[{n}] {hit.source}{where} [{hit.start}:{hit.end}] score {hit.score:.4f} "
+              f"(similarity {hit.similarity:.3f})")
+        print("    " + " ".join(hit.text.split())[:300])
+    return EXIT_OK
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    from app.answer import stream_answer
+
+    final = None
+    shown = 0
+    live = not args.json and sys.stdout.isatty()
+    for final in stream_answer(args.question, sources=args.source, settings=_settings()):
+        if live and final.text[shown:]:
+            print(final.text[shown:], end="", flush=True)
+            shown = len(final.text)
+    assert final is not None
+    if args.json:
+        print(json.dumps(asdict(final), indent=2, ensure_ascii=False))
+        return EXIT_OK
+    print(final.text[shown:] if live else final.text)
+    if final.note:
+        print(f"({final.note})")
+    if final.citations:
+        print("\nSources:")
+    for c in final.citations:
+        where = f", p. {c.page}" if c.page else (f", § {c.heading}" if c.heading else "")
+        print(f"[{c.n}] {c.source}{where} [{c.start}:{c.end}]: \"{' '.join(c.quote.split())}\"")
+    if not final.answered and final.retrieved:
+        print("\nClosest passages (not an answer):")
+        for hit in final.retrieved[:3]:
+            print(f"  {hit.source} [{hit.start}:{hit.end}]: {' '.join(hit.text.split())[:160]}…")
+    return EXIT_OK
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from app.evaluate import as_dict, evaluate
+
+    def show(g: Any) -> None:
+        if args.details and not args.json:
+            mark = "ok  " if g.correct else "MISS"
+            print(f"{mark} {g.id} answered={g.answered} gold_citations={g.gold_citations}/"
+                  f"{g.citations} hit@5={g.retrieval_hit} | {' '.join(g.text.split())[:120]}")
+
+    started = time.monotonic()
+    report = evaluate(args.file, settings=_settings(), gold_dir=args.gold_dir, on_graded=show)
+    if args.json:
+        print(json.dumps(as_dict(report, args.details), indent=2, ensure_ascii=False))
+        return EXIT_OK
+    print(f"{args.file}: {report.questions} questions in {time.monotonic() - started:.1f} s")
+    for name, value in as_dict(report, False).items():
+        if name != "questions":
+            print(f"  {name:20} {'n/a' if value is None else value}")
+    return EXIT_OK
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from app.ui import serve
+
+    settings = _settings()
+    serve(host=args.host or settings.host, port=args.port or settings.port, settings=settings)
+    return EXIT_OK
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    from app.library import index_status
+
+    print(json.dumps(index_status(_settings()), indent=2))
+    return EXIT_OK
+
+
+COMMANDS = {
+    "ingest": cmd_ingest,
+    "search": cmd_search,
+    "ask": cmd_ask,
+    "eval": cmd_eval,
+    "serve": cmd_serve,
+    "status": cmd_status,
+}
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,69 @@
+"""Sourcebook's one typed settings object; the only module that reads the environment."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+BUNDLED_CORPUS = Path(__file__).resolve().parent.parent / "corpus"
+
+
+class Settings(BaseSettings):
+    """Every knob of Sourcebook. Each field reads `SOURCEBOOK_<NAME>` from the environment."""
+
+    model_config = SettingsConfigDict(env_prefix="SOURCEBOOK_", frozen=True, extra="ignore")
+
+    home: Path = Field(
+        default=Path(".sourcebook"),
+        description="Folder holding the index (Chroma on disk, records, text cache).",
+    )
+    sources: Path = Field(
+        default=BUNDLED_CORPUS, description="Folder of documents that the index follows."
+    )
+    chroma_url: str | None = Field(
+        default=None,
+        description="http://HOST:PORT of a Chroma server (`chroma run`); unset: Chroma on disk.",
+    )
+    embedding_model: str = Field(
+        default="all-MiniLM-L6-v2",
+        description="A packaged model name (all-MiniLM-L6-v2) or a local sentence-transformers folder.",
+    )
+    embedding_backend: Literal["torch", "openvino", "openvino-int8"] = Field(
+        default="torch", description="Encoder runtime for the embedding model."
+    )
+    chunk_tokens: int = Field(
+        default=200, ge=32, le=254, description="Chunk size in the embedding model's word pieces."
+    )
+    chunk_overlap: int = Field(default=32, ge=0, le=128, description="Overlap between chunks.")
+    top_k: int = Field(default=6, ge=1, le=50, description="Passages retrieved for an answer.")
+    llm: str = Field(
+        default="extractive",
+        description="extractive | openai:MODEL | ollama:MODEL | llamacpp:PATH.gguf",
+    )
+    openai_base_url: str | None = Field(
+        default=None, description="Base URL of an OpenAI-compatible server (…/v1)."
+    )
+    openai_api_key: str = Field(default="not-needed", description="API key for openai:MODEL.")
+    ollama_base_url: str = Field(
+        default="http://127.0.0.1:11434", description="Ollama server for ollama:MODEL."
+    )
+    llm_timeout: float = Field(default=120.0, gt=0, description="Seconds to wait for an LLM.")
+    max_file_mb: float = Field(
+        default=50.0, gt=0, description="Files larger than this are skipped at ingest."
+    )
+    max_question_chars: int = Field(
+        default=2000, ge=10, description="Longer questions are refused with a message."
+    )
+    max_upload_mb: float = Field(default=20.0, gt=0, description="Largest file the UI accepts.")
+    host: str = Field(default="127.0.0.1", description="Address `sourcebook serve` binds to.")
+    port: int = Field(default=7860, ge=1, le=65535, description="Port of `sourcebook serve`.")
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The settings from the environment, built once per process."""
+    return Settings()

@@ -1,0 +1,111 @@
+"""HTML to main text: navigation, scripts and styles dropped; headings give heading paths."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from ingest.loaders import Extracted, LoadError, first_line
+
+DROP = {
+    "script", "style", "noscript", "template", "svg", "canvas", "iframe", "object", "embed",
+    "nav", "header", "footer", "aside", "form", "button", "select", "input", "textarea", "head",
+}  # fmt: skip
+BLOCK = {
+    "p", "div", "section", "article", "main", "li", "ul", "ol", "dl", "dt", "dd", "table", "tr",
+    "pre", "blockquote", "figure", "figcaption", "h1", "h2", "h3", "h4", "h5", "h6", "br", "hr",
+    "td", "th", "caption", "address", "details", "summary",
+}  # fmt: skip
+HEADINGS = {"h1": 1, "h2": 2, "h3": 3, "h4": 4, "h5": 5, "h6": 6}
+ROLE_DROP = {"navigation", "banner", "contentinfo", "search", "complementary"}
+
+
+class _Writer:
+    """Accumulates text with collapsed white space and tracks offsets of headings."""
+
+    def __init__(self) -> None:
+        self.parts: list[str] = []
+        self.length = 0
+        self.pending_break = ""
+        self.sections: list[dict[str, Any]] = []
+        self.path: list[tuple[int, str]] = []
+
+    def text(self, s: str, pre: bool = False) -> None:
+        if not pre:
+            s = re.sub(r"\s+", " ", s)
+            if self.length == 0 or self.pending_break or (self.parts and self.parts[-1].endswith(" ")):
+                s = s.lstrip()
+        if not s:
+            return
+        if self.pending_break and self.length:
+            self._emit(self.pending_break)
+        self.pending_break = ""
+        self._emit(s)
+
+    def block_break(self, strong: bool = True) -> None:
+        if self.length:
+            self.pending_break = "\n\n" if strong or self.pending_break == "\n\n" else "\n"
+
+    def heading(self, level: int, name: str) -> None:
+        if self.pending_break and self.length:
+            self._emit(self.pending_break)
+            self.pending_break = ""
+        self.path = [p for p in self.path if p[0] < level] + [(level, name)]
+        self.sections.append({"start": self.length, "heading": " > ".join(n for _, n in self.path)})
+
+    def _emit(self, s: str) -> None:
+        if self.parts and self.parts[-1].endswith(" ") and s.startswith("\n"):
+            self.parts[-1] = self.parts[-1].rstrip(" ")
+            self.length = sum(len(p) for p in self.parts)
+        self.parts.append(s)
+        self.length += len(s)
+
+
+def _walk(node: Any, out: _Writer, pre: bool = False) -> None:
+    from bs4 import Comment, NavigableString, Tag
+
+    for child in node.children:
+        if isinstance(child, Comment):
+            continue
+        if isinstance(child, NavigableString):
+            out.text(str(child), pre)
+            continue
+        if not isinstance(child, Tag):
+            continue
+        name = child.name.lower()
+        if name in DROP or str(child.get("role", "")).lower() in ROLE_DROP:
+            continue
+        if child.get("hidden") is not None or child.get("aria-hidden") == "true":
+            continue
+        if name in HEADINGS:
+            label = re.sub(r"\s+", " ", child.get_text(" ")).strip()
+            if label:
+                out.heading(HEADINGS[name], label)
+        if name in BLOCK:
+            out.block_break(strong=name not in ("br", "li", "tr", "td", "th", "dt", "dd"))
+        _walk(child, out, pre or name == "pre")
+        if name in BLOCK:
+            out.block_break(strong=name not in ("br", "li", "td", "th", "dt", "dd"))
+
+
+def load_html(data: bytes, stem: str) -> Extracted:
+    from bs4 import BeautifulSoup
+
+    if b"\0" in data[:8192]:
+        raise LoadError("binary content, not HTML")
+    try:
+        soup = BeautifulSoup(data, "lxml")
+    except (ValueError, TypeError) as e:
+        raise LoadError(f"cannot parse the HTML ({e})") from e
+    root = soup.find("main") or soup.find(attrs={"role": "main"}) or soup.find("article")
+    root = root or soup.body or soup
+    out = _Writer()
+    _walk(root, out)
+    text = "".join(out.parts).rstrip()
+    title_tag = soup.find("title")
+    title = re.sub(r"\s+", " ", title_tag.get_text()).strip() if title_tag else ""
+    if not title:
+        h1 = soup.find("h1")
+        title = re.sub(r"\s+", " ", h1.get_text(" ")).strip() if h1 else ""
+    sections = [s for s in out.sections if s["start"] < len(text)]
+    return Extracted(text, title or first_line(text) or stem, sections)

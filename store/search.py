@@ -1,0 +1,89 @@
+"""Hybrid search: dense (Chroma) and keyword (SQLite FTS5 BM25) results fused by reciprocal rank."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from store.index import Index, chroma_errors
+
+RRF_K = 60  # the constant of Cormack et al. (2009); damps the weight of the very top ranks
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One retrieved chunk."""
+
+    chunk_id: str
+    source: str
+    text: str
+    start: int
+    end: int
+    score: float  # fused reciprocal-rank score, higher is better
+    similarity: float  # cosine similarity of the chunk to the query (0 when only BM25 found it)
+    title: str = ""
+    page: int | None = None
+    heading: str | None = None
+    doc_hash: str = ""
+
+
+def dense_search(
+    index: Index, vector: list[float], k: int, sources: list[str] | None
+) -> list[tuple[str, float]]:
+    """(chunk_id, cosine similarity), best first."""
+    where: dict[str, Any] | None = {"source": {"$in": sources}} if sources else None
+    with chroma_errors("searching"):
+        found = index.store.chroma.similarity_search_by_vector_with_relevance_scores(
+            vector, k=k, filter=where
+        )
+    # Chroma returns cosine *distance* for an "hnsw:space: cosine" collection.
+    return [(doc.id, 1.0 - float(distance)) for doc, distance in found if doc.id]
+
+
+def fuse(rankings: list[list[str]]) -> dict[str, float]:
+    """Reciprocal-rank fusion of several best-first id lists."""
+    scores: dict[str, float] = {}
+    for ranking in rankings:
+        for rank, chunk_id in enumerate(ranking):
+            scores[chunk_id] = scores.get(chunk_id, 0.0) + 1.0 / (RRF_K + rank + 1)
+    return scores
+
+
+def search(
+    index: Index,
+    query: str,
+    k: int = 5,
+    sources: list[str] | None = None,
+    vector: list[float] | None = None,
+) -> list[Hit]:
+    """The `k` best chunks for `query`, optionally only from `sources`."""
+    depth = max(4 * k, 20)
+    if vector is None:
+        vector = index.embeddings.embed_query(query)
+    dense = dense_search(index, vector, depth, sources)
+    keyword = index.textdb.keyword_search(query, depth, sources)
+    similarity = dict(dense)
+    fused = fuse([[cid for cid, _ in dense], [cid for cid, _ in keyword]])
+    best = sorted(fused, key=lambda cid: (-fused[cid], cid))[:k]
+    rows = index.textdb.get_chunks(best)
+    hits = []
+    for cid in best:
+        if cid not in rows:
+            continue  # in Chroma but not (yet) in SQLite: an ingest is mid-way
+        text, meta = rows[cid]
+        hits.append(
+            Hit(
+                chunk_id=cid,
+                source=meta["source"],
+                text=text,
+                start=int(meta["start"]),
+                end=int(meta["end"]),
+                score=round(fused[cid], 6),
+                similarity=round(similarity.get(cid, 0.0), 4),
+                title=meta.get("title", ""),
+                page=meta.get("page"),
+                heading=meta.get("heading") or None,
+                doc_hash=meta.get("doc_hash", ""),
+            )
+        )
+    return hits

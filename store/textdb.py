@@ -1,0 +1,238 @@
+"""The local SQLite side of an index: document texts, chunk rows with full-text search, vectors
+by content hash, and the index's own settings."""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+import threading
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from store.errors import StoreError
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS texts (
+    doc_hash TEXT PRIMARY KEY, text TEXT NOT NULL, title TEXT NOT NULL, sections TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS files (
+    source TEXT PRIMARY KEY, doc_hash TEXT NOT NULL, size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS chunks (
+    rowid INTEGER PRIMARY KEY, chunk_id TEXT UNIQUE NOT NULL, source TEXT NOT NULL,
+    doc_hash TEXT NOT NULL, text TEXT NOT NULL, metadata TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS chunks_source ON chunks(source);
+CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5(
+    text, content='chunks', content_rowid='rowid', tokenize='porter unicode61 remove_diacritics 2');
+CREATE TRIGGER IF NOT EXISTS chunks_ai AFTER INSERT ON chunks BEGIN
+    INSERT INTO chunks_fts(rowid, text) VALUES (new.rowid, new.text); END;
+CREATE TRIGGER IF NOT EXISTS chunks_ad AFTER DELETE ON chunks BEGIN
+    INSERT INTO chunks_fts(chunks_fts, rowid, text) VALUES ('delete', old.rowid, old.text); END;
+CREATE TABLE IF NOT EXISTS vectors (key TEXT PRIMARY KEY, vector BLOB NOT NULL);
+"""
+
+# Words too common to carry meaning in a keyword query; BM25 would weigh them low anyway,
+# but matching them costs a scan of most of the index.
+STOPWORDS = frozenset(
+    "a an and are as at be been but by can could did do does for from had has have how i if in "
+    "into is it its of on or s so such than that the their them then there these they this to "
+    "was we were what when where which who whom whose why will with would you your".split()
+)
+TOKEN = re.compile(r"\w+", re.UNICODE)
+
+
+@dataclass(frozen=True)
+class StoredText:
+    """A document's extracted text, as it was when its chunks were made."""
+
+    doc_hash: str
+    text: str
+    title: str
+    sections: list[dict[str, Any]]
+
+
+class TextDB:
+    """One SQLite file, safe to share between the threads of one process."""
+
+    def __init__(self, path: Path) -> None:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self._conn = sqlite3.connect(path, check_same_thread=False, timeout=30)
+            self._conn.execute("PRAGMA journal_mode=WAL")
+            self._conn.execute("PRAGMA synchronous=NORMAL")
+            self._conn.executescript(SCHEMA)
+        except (OSError, sqlite3.Error) as e:
+            raise StoreError(f"cannot open the index database {path}: {e}") from e
+        self.path = path
+        self._lock = threading.RLock()
+
+    @contextmanager
+    def _tx(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            try:
+                with self._conn:
+                    yield self._conn
+            except sqlite3.OperationalError as e:
+                raise StoreError(f"index database {self.path}: {e}") from e
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
+
+    # -- settings the index was built with
+    def get_meta(self) -> dict[str, str]:
+        with self._tx() as c:
+            return dict(c.execute("SELECT key, value FROM meta").fetchall())
+
+    def set_meta(self, values: dict[str, str]) -> None:
+        with self._tx() as c:
+            c.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)", values.items())
+
+    # -- document texts, by the hash of the file they came from
+    def put_text(self, doc: StoredText) -> None:
+        with self._tx() as c:
+            c.execute(
+                "INSERT OR IGNORE INTO texts VALUES (?, ?, ?, ?)",
+                (doc.doc_hash, doc.text, doc.title, json.dumps(doc.sections)),
+            )
+
+    def get_text(self, doc_hash: str) -> StoredText | None:
+        with self._tx() as c:
+            row = c.execute("SELECT * FROM texts WHERE doc_hash = ?", (doc_hash,)).fetchone()
+        return StoredText(row[0], row[1], row[2], json.loads(row[3])) if row else None
+
+    def text_of_source(self, source: str) -> StoredText | None:
+        """The text that the indexed chunks of `source` were cut from."""
+        with self._tx() as c:
+            row = c.execute(
+                "SELECT doc_hash FROM chunks WHERE source = ? LIMIT 1", (source,)
+            ).fetchone()
+        return self.get_text(row[0]) if row else None
+
+    # -- what each file hashed to, to skip reading unchanged files
+    def file_hash(self, source: str, size: int, mtime_ns: int) -> str | None:
+        with self._tx() as c:
+            row = c.execute(
+                "SELECT doc_hash FROM files WHERE source = ? AND size = ? AND mtime_ns = ?",
+                (source, size, mtime_ns),
+            ).fetchone()
+        return row[0] if row else None
+
+    def indexed_files(self) -> dict[str, str]:
+        """source -> doc_hash, as of the last ingest that finished."""
+        with self._tx() as c:
+            return dict(c.execute("SELECT source, doc_hash FROM files").fetchall())
+
+    def forget_files(self, sources: list[str]) -> None:
+        with self._tx() as c:
+            c.executemany("DELETE FROM files WHERE source = ?", [(s,) for s in sources])
+
+    def stored_chunks(self, source: str, doc_hash: str | None = None) -> list[tuple[str, dict[str, Any]]]:
+        """(text, metadata) of the indexed chunks of `source` (of one version of it), in order."""
+        sql = "SELECT text, metadata FROM chunks WHERE source = ?"
+        args: list[Any] = [source]
+        if doc_hash:
+            sql += " AND doc_hash = ?"
+            args.append(doc_hash)
+        with self._tx() as c:
+            rows = [(t, json.loads(m)) for t, m in c.execute(sql, args)]
+        return sorted(rows, key=lambda r: (r[1]["doc_hash"], r[1]["start"]))
+
+    def remember_file(self, source: str, doc_hash: str, size: int, mtime_ns: int) -> None:
+        with self._tx() as c:
+            c.execute("INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?)", (source, doc_hash, size, mtime_ns))
+
+    # -- chunks, kept in step with the vector store
+    def upsert_chunks(self, rows: Iterable[tuple[str, str, str, str, dict[str, Any]]]) -> None:
+        """Rows of (chunk_id, source, doc_hash, text, metadata)."""
+        with self._tx() as c:
+            for chunk_id, source, doc_hash, text, metadata in rows:
+                c.execute("DELETE FROM chunks WHERE chunk_id = ?", (chunk_id,))
+                c.execute(
+                    "INSERT INTO chunks (chunk_id, source, doc_hash, text, metadata) "
+                    "VALUES (?, ?, ?, ?, ?)",
+                    (chunk_id, source, doc_hash, text, json.dumps(metadata)),
+                )
+
+    def delete_chunks(self, chunk_ids: list[str]) -> None:
+        with self._tx() as c:
+            c.executemany("DELETE FROM chunks WHERE chunk_id = ?", [(i,) for i in chunk_ids])
+
+    def get_chunks(self, chunk_ids: list[str]) -> dict[str, tuple[str, dict[str, Any]]]:
+        """chunk_id -> (text, metadata) for those of `chunk_ids` that exist."""
+        out: dict[str, tuple[str, dict[str, Any]]] = {}
+        with self._tx() as c:
+            for i in range(0, len(chunk_ids), 500):
+                part = chunk_ids[i : i + 500]
+                marks = ",".join("?" * len(part))
+                for cid, text, meta in c.execute(
+                    f"SELECT chunk_id, text, metadata FROM chunks WHERE chunk_id IN ({marks})", part
+                ):
+                    out[cid] = (text, json.loads(meta))
+        return out
+
+    def keyword_search(
+        self, query: str, k: int, sources: list[str] | None = None
+    ) -> list[tuple[str, float]]:
+        """(chunk_id, bm25 score) of the best keyword matches, best first."""
+        words = [w for w in TOKEN.findall(query.lower()) if w not in STOPWORDS]
+        if not words:
+            return []
+        match = " OR ".join('"' + w.replace('"', "") + '"' for w in dict.fromkeys(words))
+        sql = (
+            "SELECT chunks.chunk_id, bm25(chunks_fts) AS s FROM chunks_fts "
+            "JOIN chunks ON chunks.rowid = chunks_fts.rowid WHERE chunks_fts MATCH ?"
+        )
+        args: list[Any] = [match]
+        if sources:
+            sql += f" AND chunks.source IN ({','.join('?' * len(sources))})"
+            args += sources
+        sql += " ORDER BY s LIMIT ?"
+        args.append(k)
+        with self._tx() as c:
+            rows = c.execute(sql, args).fetchall()
+        return [(cid, -score) for cid, score in rows]  # FTS5's bm25() is lower-is-better
+
+    def term_frequency(self, term: str) -> int:
+        """How many chunks hold `term` (after the index's own stemming)."""
+        word = term.replace('"', "")
+        if not word:
+            return 0
+        with self._tx() as c:
+            row = c.execute(
+                "SELECT COUNT(*) FROM chunks_fts WHERE chunks_fts MATCH ?", (f'"{word}"',)
+            ).fetchone()
+        return int(row[0])
+
+    def sources(self) -> list[str]:
+        with self._tx() as c:
+            return [r[0] for r in c.execute("SELECT DISTINCT source FROM chunks ORDER BY source")]
+
+    def counts(self) -> tuple[int, int]:
+        """(documents, chunks) in the index."""
+        with self._tx() as c:
+            row = c.execute("SELECT COUNT(DISTINCT source), COUNT(*) FROM chunks").fetchone()
+        return int(row[0]), int(row[1])
+
+    def prune(self) -> None:
+        """Drop texts and file records that no indexed chunk refers to any more."""
+        with self._tx() as c:
+            c.execute("DELETE FROM texts WHERE doc_hash NOT IN (SELECT doc_hash FROM chunks)")
+            c.execute("DELETE FROM files WHERE source NOT IN (SELECT source FROM chunks)")
+
+    # -- vectors by content hash (the embedding cache)
+    def get_vectors(self, keys: list[str]) -> dict[str, bytes]:
+        out: dict[str, bytes] = {}
+        with self._tx() as c:
+            for i in range(0, len(keys), 500):
+                part = keys[i : i + 500]
+                marks = ",".join("?" * len(part))
+                out.update(c.execute(f"SELECT key, vector FROM vectors WHERE key IN ({marks})", part))
+        return out
+
+    def put_vectors(self, vectors: dict[str, bytes]) -> None:
+        with self._tx() as c:
+            c.executemany("INSERT OR REPLACE INTO vectors VALUES (?, ?)", vectors.items())
