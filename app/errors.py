@@ -8,10 +8,11 @@ def user_message(error: BaseException) -> str | None:
     from pydantic import ValidationError
 
     from app.answer import AnswerError
+    from app.library import UploadError
     from ingest import IngestError, LoadError
     from store import StoreError
 
-    if isinstance(error, StoreError | IngestError | AnswerError | LoadError):
+    if isinstance(error, StoreError | IngestError | AnswerError | LoadError | UploadError):
         return str(error)
     if isinstance(error, ValidationError):
         problems = []

@@ -143,3 +143,52 @@ def index_status(settings: Settings | None = None) -> dict[str, object]:
         last_ingest=meta.get("last_ingest"),
     )
     return status
+
+
+class UploadError(ValueError):
+    """An uploaded file that cannot be stored; the message names it and says why."""
+
+
+def document_text(source: str, settings: Settings | None = None) -> tuple[str, str]:
+    """(title, extracted text) of an indexed document, the text that citation offsets point into.
+
+    Only indexed sources can be read: a path that is not one (`../x`, `/etc/passwd`) is unknown.
+    """
+    index = get_index(settings)
+    stored = index.textdb.text_of_source(source)
+    if stored is None:
+        raise NoIndexError(f"{source!r} is not a document in the index")
+    return stored.title, stored.text
+
+
+def list_sources(settings: Settings | None = None) -> list[str]:
+    """The indexed documents, by source path."""
+    return get_index(settings).textdb.sources()
+
+
+def save_upload(filename: str, data: bytes, settings: Settings | None = None) -> Path:
+    """Store an uploaded file in the documents folder (not ingested yet); refuses names that
+    would land outside it and files over the size limit."""
+    from ingest import SUPPORTED
+
+    settings = settings or get_settings()
+    name = Path(filename.replace("\\", "/")).name
+    if not name or name.startswith(".") or name in ("..", "."):
+        raise UploadError(f"{filename!r} is not a usable file name")
+    if Path(name).suffix.lower() not in SUPPORTED:
+        raise UploadError(f"{name}: unsupported type; Sourcebook reads {', '.join(SUPPORTED)}")
+    limit = settings.max_upload_mb * 1e6
+    if len(data) > limit:
+        raise UploadError(
+            f"{name} is {len(data) / 1e6:.1f} MB; the limit is {settings.max_upload_mb:g} MB "
+            "(SOURCEBOOK_MAX_UPLOAD_MB)"
+        )
+    folder = settings.sources.resolve()
+    target = (folder / "uploads" / name).resolve()
+    if not target.is_relative_to(folder) or target.is_symlink():
+        raise UploadError(f"{filename!r} would be stored outside the documents folder")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(f".{name}.part")
+    tmp.write_bytes(data)
+    tmp.replace(target)
+    return target
