@@ -192,3 +192,20 @@ def save_upload(filename: str, data: bytes, settings: Settings | None = None) ->
     tmp.write_bytes(data)
     tmp.replace(target)
     return target
+
+
+EXAMPLE_QUESTIONS = [
+    "Where was the 12th ROK-Central Asia Cooperation Forum held?",
+    "Who co-hosted the 14th Central Asia-ROK Cooperation Forum?",
+    "When did the first Korea-Central Asia high-level officials meeting take place?",
+]
+
+
+def example_questions(settings: Settings | None = None) -> list[str]:
+    """Questions the bundled corpus answers, offered on an empty chat; none for other folders."""
+    from app.settings import BUNDLED_CORPUS
+
+    settings = settings or get_settings()
+    bundled = {p.name for p in BUNDLED_CORPUS.glob("*.txt")}
+    present = {p.name for p in settings.sources.glob("*.txt")} if settings.sources.is_dir() else set()
+    return list(EXAMPLE_QUESTIONS) if bundled and bundled <= present else []

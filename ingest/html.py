@@ -21,7 +21,7 @@ ROLE_DROP = {"navigation", "banner", "contentinfo", "search", "complementary"}
 
 
 class _Writer:
-    """Accumulates text with collapsed white space and tracks offsets of headings."""
+    """Accumulates text with collapsed white space and records where headings start."""
 
     def __init__(self) -> None:
         self.parts: list[str] = []
@@ -30,35 +30,36 @@ class _Writer:
         self.sections: list[dict[str, Any]] = []
         self.path: list[tuple[int, str]] = []
 
+    def _emit(self, s: str) -> None:
+        self.parts.append(s)
+        self.length += len(s)
+
+    def _flush_break(self) -> None:
+        if self.pending_break and self.length:
+            if self.parts[-1].endswith(" "):  # no trailing space before a line break
+                self.parts[-1] = self.parts[-1][:-1]
+                self.length -= 1
+            self._emit(self.pending_break)
+        self.pending_break = ""
+
     def text(self, s: str, pre: bool = False) -> None:
         if not pre:
             s = re.sub(r"\s+", " ", s)
-            if self.length == 0 or self.pending_break or (self.parts and self.parts[-1].endswith(" ")):
+            at_line_start = not self.length or self.pending_break or self.parts[-1].endswith((" ", "\n"))
+            if at_line_start:
                 s = s.lstrip()
-        if not s:
-            return
-        if self.pending_break and self.length:
-            self._emit(self.pending_break)
-        self.pending_break = ""
-        self._emit(s)
+        if s:
+            self._flush_break()
+            self._emit(s)
 
     def block_break(self, strong: bool = True) -> None:
         if self.length:
             self.pending_break = "\n\n" if strong or self.pending_break == "\n\n" else "\n"
 
     def heading(self, level: int, name: str) -> None:
-        if self.pending_break and self.length:
-            self._emit(self.pending_break)
-            self.pending_break = ""
+        self._flush_break()
         self.path = [p for p in self.path if p[0] < level] + [(level, name)]
         self.sections.append({"start": self.length, "heading": " > ".join(n for _, n in self.path)})
-
-    def _emit(self, s: str) -> None:
-        if self.parts and self.parts[-1].endswith(" ") and s.startswith("\n"):
-            self.parts[-1] = self.parts[-1].rstrip(" ")
-            self.length = sum(len(p) for p in self.parts)
-        self.parts.append(s)
-        self.length += len(s)
 
 
 def _walk(node: Any, out: _Writer, pre: bool = False) -> None:
@@ -77,12 +78,12 @@ def _walk(node: Any, out: _Writer, pre: bool = False) -> None:
             continue
         if child.get("hidden") is not None or child.get("aria-hidden") == "true":
             continue
+        if name in BLOCK:
+            out.block_break(strong=name not in ("br", "li", "tr", "td", "th", "dt", "dd"))
         if name in HEADINGS:
             label = re.sub(r"\s+", " ", child.get_text(" ")).strip()
             if label:
                 out.heading(HEADINGS[name], label)
-        if name in BLOCK:
-            out.block_break(strong=name not in ("br", "li", "tr", "td", "th", "dt", "dd"))
         _walk(child, out, pre or name == "pre")
         if name in BLOCK:
             out.block_break(strong=name not in ("br", "li", "td", "th", "dt", "dd"))
@@ -108,4 +109,4 @@ def load_html(data: bytes, stem: str) -> Extracted:
         h1 = soup.find("h1")
         title = re.sub(r"\s+", " ", h1.get_text(" ")).strip() if h1 else ""
     sections = [s for s in out.sections if s["start"] < len(text)]
-    return Extracted(text, title or first_line(text) or stem, sections)
+    return Extracted(text, title or first_line(text), sections)

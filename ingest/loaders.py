@@ -25,10 +25,11 @@ class Extracted:
 
 
 def load(path: Path, data: bytes) -> Extracted:
-    """Extract `data`, the bytes of `path`, by the file's type."""
+    """Extract `data`, the bytes of `path`, by the file's type. The title comes from the content
+    only (the text is cached by content hash, so a renamed file must not keep an old name)."""
     suffix = path.suffix.lower()
     if suffix in (".txt",):
-        extracted = Extracted(decode(data), path.stem)
+        extracted = Extracted(decode(data), "")  # titled by its file name
     elif suffix in (".md", ".markdown"):
         extracted = load_markdown(decode(data), path.stem)
     elif suffix in (".html", ".htm"):
@@ -74,7 +75,7 @@ def load_markdown(text: str, stem: str) -> Extracted:
         sections.append({"start": m.start(), "heading": " > ".join(n for _, n in path)})
         if not title and level == 1:
             title = name
-    return Extracted(text, title or first_line(text) or stem, sections)
+    return Extracted(text, title or first_line(text), sections)
 
 
 def first_line(text: str, limit: int = 120) -> str:
@@ -116,7 +117,7 @@ def load_pdf(data: bytes, stem: str) -> Extracted:
     except (PyPdfError, ValueError, KeyError, TypeError, AttributeError, RecursionError) as e:
         raise LoadError(f"cannot read the PDF ({type(e).__name__}: {e}); it may be damaged") from e
     text = "".join(parts)
-    return Extracted(text, title or first_line(text) or stem, sections)
+    return Extracted(text, title or first_line(text), sections)
 
 
 def load_docx(data: bytes, stem: str) -> Extracted:
@@ -146,7 +147,7 @@ def load_docx(data: bytes, stem: str) -> Extracted:
         offset += len(text) + 2
     body = "\n\n".join(parts)
     title = (document.core_properties.title or "").strip()
-    return Extracted(body, title or (path[0][1] if path else first_line(body)) or stem, sections)
+    return Extracted(body, title or (path[0][1] if path else first_line(body)), sections)
 
 
 def iter_docx_blocks(document: Any) -> list[tuple[str, int]]:

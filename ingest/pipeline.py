@@ -142,7 +142,7 @@ def _chunks_of(
         text = StoredText(doc_hash, extracted.text, extracted.title, extracted.sections)
         index.textdb.put_text(text)
     scan.hashes[source] = doc_hash
-    doc = Extracted(text.text, text.title, text.sections)
+    doc = Extracted(text.text, text.title or path.stem, text.sections)
     return chunk_document(doc, source, doc_hash, splitter)  # type: ignore[arg-type]
 
 

@@ -46,10 +46,25 @@ class IndexConfig:
 
     @property
     def collection_name(self) -> str:
-        """Derived from the build settings, so that two vector spaces never share a collection."""
+        """Derived from the build settings, so that two vector spaces never share a collection,
+        and from the home's id, so that two homes on one Chroma server never share one either."""
         slug = re.sub(r"[^a-zA-Z0-9]+", "-", Path(self.embedding_model).name).strip("-").lower()
         digest = hashlib.sha256(repr(sorted(self.build_key.items())).encode()).hexdigest()[:10]
-        return f"sourcebook-{slug[:40]}-{digest}"
+        return f"sourcebook-{slug[:40]}-{digest}-{home_id(self.home)}"
+
+
+def home_id(home: Path) -> str:
+    """A random id for an index home, made the first time it is asked for."""
+    path = home / "index-id"
+    try:
+        return path.read_text().strip()
+    except FileNotFoundError:
+        home.mkdir(parents=True, exist_ok=True)
+        new = os.urandom(4).hex()
+        tmp = home / f".index-id.{os.getpid()}"
+        tmp.write_text(new)
+        tmp.replace(path)
+        return path.read_text().strip()
 
 
 @contextmanager

@@ -1,0 +1,166 @@
+"""HTML for the chat window (answers, sources, the document viewer, the index panel); no gradio here.
+
+Every piece of document or user text passes through `escape`, which also neutralises the
+characters that Markdown, LaTeX and template engines treat as syntax, so text shows as text.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict
+from typing import Any
+
+from app.answer import Answer, Citation
+from store import Hit
+
+# Beyond HTML's own five: Markdown (`*_[]#|~\`), the chatbot's LaTeX (`$`) and gr.HTML's
+# template syntax (`${}`, `{{}}`) would otherwise act on document text.
+_ENTITIES = {c: f"&#{ord(c)};" for c in "&<>\"'`*_[]#|~\\${}()!:="}
+_MARKER = re.compile(r"\[(\d+)\]")
+NOT_AN_ANSWER = "Closest passages (not an answer)"
+
+
+def escape(text: str) -> str:
+    """`text` as inert HTML: shown verbatim, never interpreted."""
+    return "".join(_ENTITIES.get(c, c) for c in text)
+
+
+def squash(text: str) -> str:
+    return " ".join(text.split())
+
+
+def where(page: int | None, heading: str | None) -> str:
+    if page:
+        return f"p. {page}"
+    return f"§ {heading}" if heading else ""
+
+
+def open_attrs(source: str, start: int, end: int) -> str:
+    """Data attributes that the page script turns into "open this span in the viewer"."""
+    return f'data-sb-source="{escape(source)}" data-sb-start="{start}" data-sb-end="{end}"'
+
+
+def copy_button(text: str, label: str = "Copy") -> str:
+    return f'<button class="sb-copy" data-sb-copy="{escape(text)}" title="Copy">{label}</button>'
+
+
+def marked_text(text: str, citations: list[Citation]) -> str:
+    """The answer text with each [n] turned into a link that opens citation n."""
+    by_n = {c.n: c for c in citations}
+    parts = _MARKER.split(text)
+    out = []
+    for i, part in enumerate(parts):
+        cite = by_n.get(int(part)) if i % 2 else None
+        if cite is not None:
+            out.append(f'<a href="#" class="sb-ref" {open_attrs(cite.source, cite.start, cite.end)}>'
+                       f"&#91;{cite.n}&#93;</a>")
+        else:
+            out.append(escape(f"[{part}]" if i % 2 else part))
+    return "".join(out)
+
+
+def citation_html(cite: Citation) -> str:
+    place = where(cite.page, cite.heading)
+    meta = f" · {escape(place)}" if place else ""
+    return (
+        f'<li class="sb-source"><div class="sb-source-head">'
+        f'<a href="#" class="sb-open" {open_attrs(cite.source, cite.start, cite.end)}>'
+        f"&#91;{cite.n}&#93; {escape(cite.title or cite.source)}</a>"
+        f'<span class="sb-meta">{escape(cite.source)}{meta} · score {cite.score:.2f}</span>'
+        f"{copy_button(cite.quote, 'Copy quote')}</div>"
+        f'<blockquote class="sb-quote">{escape(squash(cite.quote))}</blockquote></li>'
+    )
+
+
+def closest_html(hits: list[Hit]) -> str:
+    items = []
+    for hit in hits:
+        place = where(hit.page, hit.heading)
+        meta = f" · {escape(place)}" if place else ""
+        snippet = squash(hit.text)
+        snippet = snippet if len(snippet) <= 280 else snippet[:280] + "…"
+        items.append(
+            f'<li class="sb-source sb-closest"><div class="sb-source-head">'
+            f'<a href="#" class="sb-open" {open_attrs(hit.source, hit.start, hit.end)}>'
+            f"{escape(hit.title or hit.source)}</a>"
+            f'<span class="sb-meta">{escape(hit.source)}{meta}</span></div>'
+            f'<blockquote class="sb-quote">{escape(snippet)}</blockquote></li>'
+        )
+    return (
+        f'<div class="sb-sources sb-not-answer"><div class="sb-label">{NOT_AN_ANSWER}</div>'
+        f'<ul>{"".join(items)}</ul></div>'
+    )
+
+
+def answer_html(answer: Answer, closest: int = 3) -> str:
+    """One chat reply: the text with [n] links, then its sources (or, for a refusal, what was
+    closest, marked as not an answer). Sources appear once the answer is complete."""
+    css = "sb-answer" if answer.answered or not answer.done else "sb-answer sb-refusal"
+    body = f'<div class="{css}">{marked_text(answer.text, answer.citations)}</div>'
+    if not answer.done:
+        return body
+    if answer.note:
+        body += f'<div class="sb-note">{escape(answer.note)}</div>'
+    if answer.citations:
+        items = "".join(citation_html(c) for c in answer.citations)
+        body += (f'<div class="sb-sources"><div class="sb-label">Sources '
+                 f"{copy_button(answer.text, 'Copy answer')}</div><ul>{items}</ul></div>")
+    elif not answer.answered and answer.retrieved:
+        body += closest_html(answer.retrieved[:closest])
+    return body
+
+
+def error_html(message: str) -> str:
+    return f'<div class="sb-error" role="alert">⚠ {escape(message)}</div>'
+
+
+def document_html(title: str, source: str, text: str, start: int, end: int) -> str:
+    """The whole document, the span [start:end] highlighted in a <mark>."""
+    start = max(0, min(start, len(text)))
+    end = max(start, min(end, len(text)))
+    return (
+        f'<div class="sb-doc-head"><strong>{escape(title or source)}</strong>'
+        f'<span class="sb-meta">{escape(source)} · characters {start}–{end}</span>'
+        f"{copy_button(text[start:end], 'Copy quote')}</div>"
+        f'<div class="sb-doc">{escape(text[:start])}<mark id="sb-quote">'
+        f"{escape(text[start:end])}</mark>{escape(text[end:])}</div>"
+    )
+
+
+def viewer_placeholder(message: str = "Click a source or an [n] marker to open the document "
+                       "here, with the quote highlighted.") -> str:
+    return f'<div class="sb-empty">{escape(message)}</div>'
+
+
+STATUS_ROWS = [
+    ("Folder", "folder"),
+    ("Documents", "documents"),
+    ("Chunks", "chunks"),
+    ("Embedding model", "embedding_model"),
+    ("Answerer", "answerer"),
+    ("Store", "store"),
+    ("Last ingest", "last_ingest"),
+]
+
+
+def status_html(status: dict[str, object]) -> str:
+    """The index panel: what is indexed, how, and when."""
+    rows = []
+    for label, key in STATUS_ROWS:
+        value = status.get(key)
+        shown = "never" if value in (None, "") and key == "last_ingest" else str(value)
+        rows.append(f"<tr><th>{label}</th><td>{escape(shown)}</td></tr>")
+    return f'<table class="sb-status">{"".join(rows)}</table>'
+
+
+def answer_json(answer: Answer, closest: int = 3) -> dict[str, Any]:
+    """What the API returns: the answer, its citations and, for a refusal, the closest passages."""
+    return {
+        "question": answer.question,
+        "answer": answer.text,
+        "answered": answer.answered,
+        "citations": [asdict(c) for c in answer.citations],
+        "closest": [] if answer.answered else [asdict(h) for h in answer.retrieved[:closest]],
+        "answerer": answer.answerer,
+        "note": answer.note,
+    }

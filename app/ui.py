@@ -1,0 +1,236 @@
+"""The chat window: a Gradio app over the library; the only module that imports gradio."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import gradio as gr
+
+from app import library, render
+from app.answer import Answer, stream_answer
+from app.errors import user_message
+from app.followup import Turn
+from app.settings import Settings, get_settings
+
+log = logging.getLogger(__name__)
+
+API_NAME = "ask"  # Client(url).predict(question, sources, api_name="/ask")
+STATIC = Path(__file__).resolve().parent / "static"
+Message = dict[str, str]
+
+
+def describe(error: Exception) -> str:
+    """The line a user sees for an error: theirs explained, ours logged with its traceback."""
+    message = user_message(error)
+    if message is None:
+        log.exception("unexpected error in the chat window")
+        message = f"Something went wrong on our side ({type(error).__name__}); it has been logged."
+    return message
+
+
+def to_turns(turns: list[Turn], question: str, final: Answer | None) -> list[Turn]:
+    reply = final.text if final is not None else ""
+    return [*turns, {"role": "user", "content": question}, {"role": "assistant", "content": reply}]
+
+
+def make_respond(settings: Settings) -> Callable[..., Iterator[tuple[list[Message], list[Turn], str]]]:
+    def respond(
+        question: str, chat: list[Message], turns: list[Turn], sources: list[str] | None
+    ) -> Iterator[tuple[list[Message], list[Turn], str]]:
+        """Stream one reply into the chat; `turns` is this session's plain-text conversation."""
+        chat = [*chat, {"role": "user", "content": render.escape(question)}]
+        yield chat, turns, ""
+        final: Answer | None = None
+        try:
+            for final in stream_answer(question, turns, sources=sources or None, settings=settings):
+                yield [*chat, {"role": "assistant", "content": render.answer_html(final)}], turns, ""
+        except Exception as e:  # the edge: the window shows a message and keeps running
+            yield [*chat, {"role": "assistant", "content": render.error_html(describe(e))}], turns, ""
+            return
+        yield (
+            [*chat, {"role": "assistant", "content": render.answer_html(final)}] if final else chat,
+            to_turns(turns, question, final),
+            "",
+        )
+
+    return respond
+
+
+def make_ask(settings: Settings) -> Callable[[str, list[str] | None], dict[str, Any]]:
+    def ask(question: str, sources: list[str] | None = None) -> dict[str, Any]:
+        """Answer `question` from the documents (optionally only `sources`), with its citations."""
+        final = None
+        try:
+            for final in stream_answer(question, sources=sources or None, settings=settings):
+                pass
+        except Exception as e:
+            raise gr.Error(describe(e)) from e
+        assert final is not None
+        return render.answer_json(final)
+
+    return ask
+
+
+def make_open(settings: Settings) -> Callable[[gr.EventData], str]:
+    def open_document(evt: gr.EventData) -> str:
+        """Show the clicked source with its quote highlighted (the page script scrolls to it)."""
+        data = getattr(evt, "_data", None) or {}
+        source = str(data.get("source", ""))
+        try:
+            title, text = library.document_text(source, settings)
+            start, end = int(data.get("start", 0)), int(data.get("end", 0))
+        except Exception as e:
+            return render.error_html(describe(e))
+        return render.document_html(title, source, text, start, end)
+
+    return open_document
+
+
+def panel(settings: Settings, log_html: str = "") -> tuple[str, Any]:
+    """The index panel and the filter's choices, fresh from the index."""
+    try:
+        status = render.status_html(library.index_status(settings))
+        choices = library.list_sources(settings)
+    except Exception as e:
+        status, choices = render.error_html(describe(e)), []
+    return status + log_html, gr.update(choices=choices)
+
+
+def ingest_log(report: Any, problems: list[str]) -> str:
+    lines = [f"{s.source}: {s.reason}" for s in report.skipped] if report else []
+    lines = problems + lines
+    summary = ""
+    if report is not None:
+        summary = (f"Ingested: {report.added} added, {report.updated} updated, "
+                   f"{report.unchanged} unchanged, {report.removed} removed.")
+    errors = "".join(render.error_html(line) for line in lines)
+    return f'<div class="sb-log">{render.escape(summary)}</div>{errors}'
+
+
+def run_ingest(settings: Settings, paths: list[Path] | None, progress: gr.Progress) -> tuple[Any, str]:
+    def step(done: int, total: int, source: str) -> None:
+        progress((done, max(total, 1)), desc=f"Ingesting {source}" if source else "Ingesting")
+
+    try:
+        return library.ingest(paths, settings=settings, progress=step), ""
+    except Exception as e:
+        return None, describe(e)
+
+
+def make_reingest(settings: Settings) -> Callable[..., tuple[str, Any]]:
+    def reingest(progress: gr.Progress = gr.Progress()) -> tuple[str, Any]:  # noqa: B008
+        """Bring the index in step with the folder, incrementally."""
+        report, problem = run_ingest(settings, None, progress)
+        return panel(settings, ingest_log(report, [problem] if problem else []))
+
+    return reingest
+
+
+def make_upload(settings: Settings) -> Callable[..., tuple[str, Any, None]]:
+    def upload(files: list[str] | None, progress: gr.Progress = gr.Progress()) -> tuple[str, Any, None]:  # noqa: B008
+        """Store the uploaded files in the folder, then ingest them; problems name the file."""
+        saved, problems = [], []
+        for path in files or []:
+            name = Path(path).name
+            try:
+                saved.append(library.save_upload(name, Path(path).read_bytes(), settings))
+            except Exception as e:
+                problems.append(f"{name}: {describe(e)}" if name not in describe(e) else describe(e))
+        report = None
+        if saved:
+            report, problem = run_ingest(settings, saved, progress)
+            problems += [problem] if problem else []
+        status, choices = panel(settings, ingest_log(report, problems))
+        return status, choices, None
+
+    return upload
+
+
+def pick_example(evt: gr.SelectData) -> str:
+    value = evt.value
+    return str(value.get("text", "")) if isinstance(value, dict) else str(value)
+
+
+def build(settings: Settings | None = None) -> gr.Blocks:
+    """The app: chat and sources on the left, document viewer and index panel on the right."""
+    settings = settings or get_settings()
+    examples = [{"text": q} for q in library.example_questions(settings)]
+    with gr.Blocks(title="Sourcebook") as demo:
+        gr.HTML(HEADER)
+        turns = gr.State([])
+        with gr.Row(equal_height=False):
+            with gr.Column(scale=3, min_width=340):
+                chat = gr.Chatbot(
+                    elem_id="sb-chat", height="62vh", show_label=False, examples=examples or None,
+                    placeholder=PLACEHOLDER, buttons=["copy", "copy_all"], feedback_options=None,
+                )
+                with gr.Row(elem_id="sb-ask-row"):
+                    question = gr.Textbox(elem_id="sb-question", show_label=False, scale=5, lines=1,
+                                          placeholder="Ask a question about the documents…",
+                                          autofocus=True, submit_btn=False)
+                    send = gr.Button("Ask", variant="primary", elem_id="sb-send", scale=1, min_width=80)
+                with gr.Row():
+                    sources = gr.Dropdown(label="Ask only these documents (optional)", multiselect=True,
+                                          choices=[], elem_id="sb-filter", scale=5)
+                    new_chat = gr.Button("New chat", elem_id="sb-new", scale=1, min_width=80)
+            with gr.Column(scale=2, min_width=320):
+                viewer = gr.HTML(render.viewer_placeholder(), elem_id="sb-viewer", js_on_load=PAGE_JS,
+                                 label="Document", max_height=560, container=True, padding=True)
+                with gr.Accordion("Index", open=True, elem_id="sb-index"):
+                    status = gr.HTML(elem_id="sb-status")
+                    reingest = gr.Button("Re-ingest folder", elem_id="sb-reingest", size="sm")
+                    files = gr.File(label="Add documents", file_count="multiple", elem_id="sb-upload",
+                                    height=110)
+        wire(demo, settings, locals())
+    return demo
+
+
+def wire(demo: gr.Blocks, settings: Settings, c: dict[str, Any]) -> None:
+    """Connect the events; the chat streams, ingests run one at a time."""
+    respond = make_respond(settings)
+    ask_in, ask_out = [c["question"], c["chat"], c["turns"], c["sources"]], [c["chat"], c["turns"], c["question"]]
+    for trigger in (c["question"].submit, c["send"].click):
+        trigger(respond, ask_in, ask_out, api_visibility="private", show_progress="minimal")
+    c["chat"].example_select(pick_example, None, c["question"], api_visibility="private").then(
+        respond, ask_in, ask_out, api_visibility="private")
+    c["new_chat"].click(lambda: ([], [], render.viewer_placeholder()), None,
+                        [c["chat"], c["turns"], c["viewer"]], api_visibility="private")
+    c["viewer"].click(make_open(settings), None, c["viewer"], api_visibility="private")
+    panel_out = [c["status"], c["sources"]]
+    demo.load(lambda: panel(settings), None, panel_out, api_visibility="private")
+    c["reingest"].click(make_reingest(settings), None, panel_out, concurrency_id="ingest",
+                        concurrency_limit=1, api_visibility="private")
+    c["files"].upload(make_upload(settings), c["files"], [*panel_out, c["files"]],
+                      concurrency_id="ingest", concurrency_limit=1, api_visibility="private")
+    gr.api(make_ask(settings), api_name=API_NAME)
+
+
+def warm_up(settings: Settings) -> None:
+    """Load the embedding model before the first question, so it does not wait for it."""
+    try:
+        library.find("warm up", k=1, settings=settings)
+    except Exception as e:
+        log.warning("index not ready yet: %s", user_message(e) or e)
+
+
+def serve(host: str, port: int, settings: Settings | None = None) -> None:
+    """Serve the chat window on http://host:port until interrupted."""
+    settings = settings or get_settings()
+    warm_up(settings)
+    demo = build(settings)
+    demo.queue(default_concurrency_limit=4).launch(
+        server_name=host, server_port=port, theme=THEME, css=(STATIC / "ui.css").read_text(),
+        footer_links=["api"], show_error=False, quiet=True,
+    )
+
+
+HEADER = (
+    '<div id="sb-header"><h1>Sourcebook</h1>'
+    "<p>Answers from your documents, every claim cited to an exact quote.</p></div>"
+)
+PLACEHOLDER = "**Ask about your documents.** Each answer cites the passages it comes from."
+THEME = gr.themes.Soft(primary_hue="indigo", neutral_hue="slate")
+PAGE_JS = (STATIC / "page.js").read_text()
