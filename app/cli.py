@@ -83,7 +83,7 @@ def _settings() -> Any:
 
 def cmd_ingest(args: argparse.Namespace) -> int:
     from app.library import ingest
-    from app.progress import make_progress
+    from app.cli_progress import make_progress
 
     progress, finish = make_progress("ingest")
     try:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import asdict
 from typing import Any
+from urllib.parse import quote
 
 from app.answer import Answer, Citation
 from store import Hit
@@ -36,12 +37,16 @@ def where(page: int | None, heading: str | None) -> str:
 
 
 def open_attrs(source: str, start: int, end: int) -> str:
-    """Data attributes that the page script turns into "open this span in the viewer"."""
-    return f'data-sb-source="{escape(source)}" data-sb-start="{start}" data-sb-end="{end}"'
+    """A link target that the page script turns into "open this span in the viewer".
+
+    An href, not data attributes: the chatbot's HTML sanitizer keeps hrefs and drops data-*."""
+    target = f"#sb-open:{start}:{end}:{quote(source, safe='')}"
+    return f'href="{escape(target)}"'
 
 
-def copy_button(text: str, label: str = "Copy") -> str:
-    return f'<button class="sb-copy" data-sb-copy="{escape(text)}" title="Copy">{label}</button>'
+def copy_button(what: str, label: str) -> str:
+    """A button the page script answers by copying the text of the nearest `what` element."""
+    return f'<button class="sb-copy sb-copy-{what}" title="{label}">{label}</button>'
 
 
 def marked_text(text: str, citations: list[Citation]) -> str:
@@ -52,7 +57,7 @@ def marked_text(text: str, citations: list[Citation]) -> str:
     for i, part in enumerate(parts):
         cite = by_n.get(int(part)) if i % 2 else None
         if cite is not None:
-            out.append(f'<a href="#" class="sb-ref" {open_attrs(cite.source, cite.start, cite.end)}>'
+            out.append(f'<a class="sb-ref" {open_attrs(cite.source, cite.start, cite.end)}>'
                        f"&#91;{cite.n}&#93;</a>")
         else:
             out.append(escape(f"[{part}]" if i % 2 else part))
@@ -64,10 +69,10 @@ def citation_html(cite: Citation) -> str:
     meta = f" · {escape(place)}" if place else ""
     return (
         f'<li class="sb-source"><div class="sb-source-head">'
-        f'<a href="#" class="sb-open" {open_attrs(cite.source, cite.start, cite.end)}>'
+        f'<a class="sb-open" {open_attrs(cite.source, cite.start, cite.end)}>'
         f"&#91;{cite.n}&#93; {escape(cite.title or cite.source)}</a>"
         f'<span class="sb-meta">{escape(cite.source)}{meta} · score {cite.score:.2f}</span>'
-        f"{copy_button(cite.quote, 'Copy quote')}</div>"
+        f"{copy_button('quote', 'Copy quote')}</div>"
         f'<blockquote class="sb-quote">{escape(squash(cite.quote))}</blockquote></li>'
     )
 
@@ -81,7 +86,7 @@ def closest_html(hits: list[Hit]) -> str:
         snippet = snippet if len(snippet) <= 280 else snippet[:280] + "…"
         items.append(
             f'<li class="sb-source sb-closest"><div class="sb-source-head">'
-            f'<a href="#" class="sb-open" {open_attrs(hit.source, hit.start, hit.end)}>'
+            f'<a class="sb-open" {open_attrs(hit.source, hit.start, hit.end)}>'
             f"{escape(hit.title or hit.source)}</a>"
             f'<span class="sb-meta">{escape(hit.source)}{meta}</span></div>'
             f'<blockquote class="sb-quote">{escape(snippet)}</blockquote></li>'
@@ -104,7 +109,7 @@ def answer_html(answer: Answer, closest: int = 3) -> str:
     if answer.citations:
         items = "".join(citation_html(c) for c in answer.citations)
         body += (f'<div class="sb-sources"><div class="sb-label">Sources '
-                 f"{copy_button(answer.text, 'Copy answer')}</div><ul>{items}</ul></div>")
+                 f"{copy_button('answer', 'Copy answer')}</div><ul>{items}</ul></div>")
     elif not answer.answered and answer.retrieved:
         body += closest_html(answer.retrieved[:closest])
     return body
@@ -121,7 +126,7 @@ def document_html(title: str, source: str, text: str, start: int, end: int) -> s
     return (
         f'<div class="sb-doc-head"><strong>{escape(title or source)}</strong>'
         f'<span class="sb-meta">{escape(source)} · characters {start}–{end}</span>'
-        f"{copy_button(text[start:end], 'Copy quote')}</div>"
+        f"{copy_button('mark', 'Copy quote')}</div>"
         f'<div class="sb-doc">{escape(text[:start])}<mark id="sb-quote">'
         f"{escape(text[start:end])}</mark>{escape(text[end:])}</div>"
     )

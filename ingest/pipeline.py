@@ -169,7 +169,12 @@ def _resolve_paths(folder: Path, paths: list[Path]) -> tuple[list[Path], list[st
     for path in paths:
         absolute = path.resolve() if path.is_absolute() else (Path.cwd() / path).resolve()
         if not absolute.is_relative_to(folder.resolve()):
-            raise IngestError(f"{path} is outside the ingested folder {folder}")
+            if not absolute.exists():
+                raise IngestError(f"{path} does not exist")
+            raise IngestError(
+                f"{path} is outside the ingested folder {folder}; pass a folder to index "
+                "that folder instead, or set SOURCEBOOK_SOURCES"
+            )
         if absolute.is_dir():
             files += list_files(absolute)[0]
         elif absolute.exists():

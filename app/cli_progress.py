@@ -1,4 +1,4 @@
-"""Progress of an ingest on the terminal: a bar with an ETA on a TTY, plain lines otherwise."""
+"""Progress of an ingest on the terminal (part of the CLI): a bar with an ETA on a TTY, plain lines otherwise."""
 
 from __future__ import annotations
 

@@ -1,0 +1,124 @@
+"""Checking a generated sentence against the passage it cites, and cutting a token stream
+into sentences that are complete enough to check."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+
+from app.sentences import split_sentences
+from app.text import content_terms
+from store import Hit
+from store.embeddings import SentenceTransformerEmbeddings
+
+MARKER = re.compile(r"\s*\[(\d{1,3}(?:\s*,\s*\d{1,3})*)\]")
+# "... in 2007. [1] Next" -> "... in 2007 [1]. Next": a marker belongs to the sentence before it.
+TRAILING_MARKERS = re.compile(r"([.!?]+)((?:\s*\[\d{1,3}(?:\s*,\s*\d{1,3})*\])+)")
+NUMBER = re.compile(r"\d+")
+
+
+@dataclass(frozen=True)
+class SupportBar:
+    """When a passage supports a claim. Measured on labelled claim/passage pairs
+    (bench/support_check.py; README, "LLM backends"): a claim must share this share of its
+    content words with the passage, read this close to the passage's best sentence, and
+    hold no number that the passage lacks."""
+
+    recall: float = 0.6
+    similarity: float = 0.5
+
+
+@dataclass(frozen=True)
+class Support:
+    """How well one passage backs one claim, and its sentence that backs it best."""
+
+    hit: Hit
+    start: int  # offsets of that sentence in the document's text
+    end: int
+    quote: str
+    recall: float  # share of the claim's content words found in the passage
+    similarity: float  # cosine of the claim to the quoted sentence
+    numbers_found: bool  # every number of the claim appears in the passage
+
+    def passes(self, bar: SupportBar) -> bool:
+        return (
+            self.numbers_found and self.recall >= bar.recall and self.similarity >= bar.similarity
+        )
+
+
+def cited_numbers(sentence: str) -> list[int]:
+    """The passage numbers a sentence cites, in order, without repeats."""
+    found = [int(n) for m in MARKER.finditer(sentence) for n in m.group(1).split(",")]
+    return list(dict.fromkeys(found))
+
+
+def strip_markers(sentence: str) -> str:
+    return re.sub(r"\s+([.!?,;:])", r"\1", MARKER.sub("", sentence)).strip()
+
+
+def complete_sentences(buffer: str, final: bool = False) -> tuple[list[str], str]:
+    """The sentences at the head of `buffer` that can no longer change, and the rest.
+
+    A sentence is complete once the next one has begun with something other than a citation
+    marker (which may still belong to it); at the end of the stream (`final`) all are."""
+    text = TRAILING_MARKERS.sub(r"\2\1", buffer)
+    spans = split_sentences(text)
+    if final:
+        return [text[s:e] for s, e in spans], ""
+    done: list[tuple[int, int]] = []
+    for (start, end), (next_start, _) in zip(spans, spans[1:], strict=False):
+        if text[next_start] == "[":
+            break
+        done.append((start, end))
+    if not done:
+        return [], buffer
+    return [text[s:e] for s, e in done], text[done[-1][1] :].lstrip()
+
+
+class SupportChecker:
+    """Measures claims against the retrieved passages; passage sentence vectors are cached."""
+
+    def __init__(self, hits: list[Hit], model: SentenceTransformerEmbeddings) -> None:
+        self.hits = hits
+        self.model = model
+        self._sentences: dict[int, tuple[list[tuple[int, int]], np.ndarray]] = {}
+
+    def _passage(self, i: int) -> tuple[list[tuple[int, int]], np.ndarray]:
+        if i not in self._sentences:
+            hit = self.hits[i]
+            spans = [(s, e) for s, e in split_sentences(hit.text, offset=hit.start)]
+            texts = [hit.text[s - hit.start : e - hit.start] for s, e in spans]
+            self._sentences[i] = (spans, self.model.encode(texts) if texts else np.zeros((0, 1)))
+        return self._sentences[i]
+
+    def support(self, claim: str, n: int) -> Support | None:
+        """How passage `n` (1-based, as numbered in the prompt) backs `claim`."""
+        if not 1 <= n <= len(self.hits):
+            return None
+        hit = self.hits[n - 1]
+        spans, vectors = self._passage(n - 1)
+        terms = set(content_terms(claim))
+        if not spans or not terms:
+            return None
+        sims = vectors @ self.model.encode([claim])[0]
+        sentence_recall = [
+            _recall(terms, hit.text[s - hit.start : e - hit.start]) for s, e in spans
+        ]
+        best = int(np.argmax(sims + np.asarray(sentence_recall)))
+        start, end = spans[best]
+        numbers_found = set(NUMBER.findall(claim)) <= set(NUMBER.findall(hit.text))
+        return Support(
+            hit=hit,
+            start=start,
+            end=end,
+            quote=hit.text[start - hit.start : end - hit.start],
+            recall=_recall(terms, hit.text),
+            similarity=float(sims[best]),
+            numbers_found=numbers_found,
+        )
+
+
+def _recall(terms: set[str], text: str) -> float:
+    return len(terms & set(content_terms(text))) / len(terms) if terms else 0.0
