@@ -207,5 +207,6 @@ def example_questions(settings: Settings | None = None) -> list[str]:
 
     settings = settings or get_settings()
     bundled = {p.name for p in BUNDLED_CORPUS.glob("*.txt")}
-    present = {p.name for p in settings.sources.glob("*.txt")} if settings.sources.is_dir() else set()
+    folder = settings.sources
+    present = {p.name for p in folder.glob("*.txt")} if folder.is_dir() else set()
     return list(EXAMPLE_QUESTIONS) if bundled and bundled <= present else []

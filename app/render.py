@@ -1,4 +1,4 @@
-"""HTML for the chat window (answers, sources, the document viewer, the index panel); no gradio here.
+"""HTML for the chat window: answers, sources, the document viewer, the index panel (no gradio).
 
 Every piece of document or user text passes through `escape`, which also neutralises the
 characters that Markdown, LaTeX and template engines treat as syntax, so text shows as text.
@@ -57,8 +57,10 @@ def marked_text(text: str, citations: list[Citation]) -> str:
     for i, part in enumerate(parts):
         cite = by_n.get(int(part)) if i % 2 else None
         if cite is not None:
-            out.append(f'<a class="sb-ref" {open_attrs(cite.source, cite.start, cite.end)}>'
-                       f"&#91;{cite.n}&#93;</a>")
+            out.append(
+                f'<a class="sb-ref" {open_attrs(cite.source, cite.start, cite.end)}>'
+                f"&#91;{cite.n}&#93;</a>"
+            )
         else:
             out.append(escape(f"[{part}]" if i % 2 else part))
     return "".join(out)
@@ -93,7 +95,7 @@ def closest_html(hits: list[Hit]) -> str:
         )
     return (
         f'<div class="sb-sources sb-not-answer"><div class="sb-label">{NOT_AN_ANSWER}</div>'
-        f'<ul>{"".join(items)}</ul></div>'
+        f"<ul>{''.join(items)}</ul></div>"
     )
 
 
@@ -108,8 +110,10 @@ def answer_html(answer: Answer, closest: int = 3) -> str:
         body += f'<div class="sb-note">{escape(answer.note)}</div>'
     if answer.citations:
         items = "".join(citation_html(c) for c in answer.citations)
-        body += (f'<div class="sb-sources"><div class="sb-label">Sources '
-                 f"{copy_button('answer', 'Copy answer')}</div><ul>{items}</ul></div>")
+        body += (
+            f'<div class="sb-sources"><div class="sb-label">Sources '
+            f"{copy_button('answer', 'Copy answer')}</div><ul>{items}</ul></div>"
+        )
     elif not answer.answered and answer.retrieved:
         body += closest_html(answer.retrieved[:closest])
     return body
@@ -132,8 +136,10 @@ def document_html(title: str, source: str, text: str, start: int, end: int) -> s
     )
 
 
-def viewer_placeholder(message: str = "Click a source or an [n] marker to open the document "
-                       "here, with the quote highlighted.") -> str:
+def viewer_placeholder(
+    message: str = "Click a source or an [n] marker to open the document "
+    "here, with the quote highlighted.",
+) -> str:
     return f'<div class="sb-empty">{escape(message)}</div>'
 
 

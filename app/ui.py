@@ -10,7 +10,7 @@ from typing import Any
 import gradio as gr
 
 from app import library, render
-from app.answer import Answer, stream_answer
+from app.answer import Answer, answer, stream_answer
 from app.errors import user_message
 from app.followup import Turn
 from app.settings import Settings, get_settings
@@ -36,7 +36,9 @@ def to_turns(turns: list[Turn], question: str, final: Answer | None) -> list[Tur
     return [*turns, {"role": "user", "content": question}, {"role": "assistant", "content": reply}]
 
 
-def make_respond(settings: Settings) -> Callable[..., Iterator[tuple[list[Message], list[Turn], str]]]:
+def make_respond(
+    settings: Settings,
+) -> Callable[..., Iterator[tuple[list[Message], list[Turn], str]]]:
     def respond(
         question: str, chat: list[Message], turns: list[Turn], sources: list[str] | None
     ) -> Iterator[tuple[list[Message], list[Turn], str]]:
@@ -46,9 +48,17 @@ def make_respond(settings: Settings) -> Callable[..., Iterator[tuple[list[Messag
         final: Answer | None = None
         try:
             for final in stream_answer(question, turns, sources=sources or None, settings=settings):
-                yield [*chat, {"role": "assistant", "content": render.answer_html(final)}], turns, ""
+                yield (
+                    [*chat, {"role": "assistant", "content": render.answer_html(final)}],
+                    turns,
+                    "",
+                )
         except Exception as e:  # the edge: the window shows a message and keeps running
-            yield [*chat, {"role": "assistant", "content": render.error_html(describe(e))}], turns, ""
+            yield (
+                [*chat, {"role": "assistant", "content": render.error_html(describe(e))}],
+                turns,
+                "",
+            )
             return
         yield (
             [*chat, {"role": "assistant", "content": render.answer_html(final)}] if final else chat,
@@ -62,14 +72,10 @@ def make_respond(settings: Settings) -> Callable[..., Iterator[tuple[list[Messag
 def make_ask(settings: Settings) -> Callable[[str, list[str] | None], dict[str, Any]]:
     def ask(question: str, sources: list[str] | None = None) -> dict[str, Any]:
         """Answer `question` from the documents (optionally only `sources`), with its citations."""
-        final = None
         try:
-            for final in stream_answer(question, sources=sources or None, settings=settings):
-                pass
+            return render.answer_json(answer(question, sources=sources or None, settings=settings))
         except Exception as e:
             raise gr.Error(describe(e)) from e
-        assert final is not None
-        return render.answer_json(final)
 
     return ask
 
@@ -104,13 +110,17 @@ def ingest_log(report: Any, problems: list[str]) -> str:
     lines = problems + lines
     summary = ""
     if report is not None:
-        summary = (f"Ingested: {report.added} added, {report.updated} updated, "
-                   f"{report.unchanged} unchanged, {report.removed} removed.")
+        summary = (
+            f"Ingested: {report.added} added, {report.updated} updated, "
+            f"{report.unchanged} unchanged, {report.removed} removed."
+        )
     errors = "".join(render.error_html(line) for line in lines)
     return f'<div class="sb-log">{render.escape(summary)}</div>{errors}'
 
 
-def run_ingest(settings: Settings, paths: list[Path] | None, progress: gr.Progress) -> tuple[Any, str]:
+def run_ingest(
+    settings: Settings, paths: list[Path] | None, progress: gr.Progress
+) -> tuple[Any, str]:
     def step(done: int, total: int, source: str) -> None:
         progress((done, max(total, 1)), desc=f"Ingesting {source}" if source else "Ingesting")
 
@@ -130,7 +140,10 @@ def make_reingest(settings: Settings) -> Callable[..., tuple[str, Any]]:
 
 
 def make_upload(settings: Settings) -> Callable[..., tuple[str, Any, None]]:
-    def upload(files: list[str] | None, progress: gr.Progress = gr.Progress()) -> tuple[str, Any, None]:  # noqa: B008
+    def upload(
+        files: list[str] | None,
+        progress: gr.Progress = gr.Progress(),  # noqa: B008 - how gradio asks for a progress bar
+    ) -> tuple[str, Any, None]:
         """Store the uploaded files in the folder, then ingest them; problems name the file."""
         saved, problems = [], []
         for path in files or []:
@@ -138,7 +151,9 @@ def make_upload(settings: Settings) -> Callable[..., tuple[str, Any, None]]:
             try:
                 saved.append(library.save_upload(name, Path(path).read_bytes(), settings))
             except Exception as e:
-                problems.append(f"{name}: {describe(e)}" if name not in describe(e) else describe(e))
+                problems.append(
+                    f"{name}: {describe(e)}" if name not in describe(e) else describe(e)
+                )
         report = None
         if saved:
             report, problem = run_ingest(settings, saved, progress)
@@ -164,26 +179,55 @@ def build(settings: Settings | None = None) -> gr.Blocks:
         with gr.Row(equal_height=False):
             with gr.Column(scale=3, min_width=340):
                 chat = gr.Chatbot(
-                    elem_id="sb-chat", height="62vh", show_label=False, examples=examples or None,
-                    placeholder=PLACEHOLDER, buttons=["copy", "copy_all"], feedback_options=None,
+                    elem_id="sb-chat",
+                    height="62vh",
+                    show_label=False,
+                    examples=examples or None,
+                    placeholder=PLACEHOLDER,
+                    buttons=["copy", "copy_all"],
+                    feedback_options=None,
                 )
                 with gr.Row(elem_id="sb-ask-row"):
-                    question = gr.Textbox(elem_id="sb-question", show_label=False, scale=5, lines=1,
-                                          placeholder="Ask a question about the documents…",
-                                          autofocus=True, submit_btn=False)
-                    send = gr.Button("Ask", variant="primary", elem_id="sb-send", scale=1, min_width=80)
+                    question = gr.Textbox(
+                        elem_id="sb-question",
+                        show_label=False,
+                        scale=5,
+                        lines=1,
+                        placeholder="Ask a question about the documents…",
+                        autofocus=True,
+                        submit_btn=False,
+                    )
+                    send = gr.Button(
+                        "Ask", variant="primary", elem_id="sb-send", scale=1, min_width=80
+                    )
                 with gr.Row():
-                    sources = gr.Dropdown(label="Ask only these documents (optional)", multiselect=True,
-                                          choices=[], elem_id="sb-filter", scale=5)
+                    sources = gr.Dropdown(
+                        label="Ask only these documents (optional)",
+                        multiselect=True,
+                        choices=[],
+                        elem_id="sb-filter",
+                        scale=5,
+                    )
                     new_chat = gr.Button("New chat", elem_id="sb-new", scale=1, min_width=80)
             with gr.Column(scale=2, min_width=320):
-                viewer = gr.HTML(render.viewer_placeholder(), elem_id="sb-viewer", js_on_load=PAGE_JS,
-                                 label="Document", max_height=560, container=True, padding=True)
+                viewer = gr.HTML(
+                    render.viewer_placeholder(),
+                    elem_id="sb-viewer",
+                    js_on_load=PAGE_JS,
+                    label="Document",
+                    max_height=560,
+                    container=True,
+                    padding=True,
+                )
                 with gr.Accordion("Index", open=True, elem_id="sb-index"):
                     status = gr.HTML(elem_id="sb-status")
                     reingest = gr.Button("Re-ingest folder", elem_id="sb-reingest", size="sm")
-                    files = gr.File(label="Add documents", file_count="multiple", elem_id="sb-upload",
-                                    height=110)
+                    files = gr.File(
+                        label="Add documents",
+                        file_count="multiple",
+                        elem_id="sb-upload",
+                        height=110,
+                    )
         wire(demo, settings, locals())
     return demo
 
@@ -191,20 +235,40 @@ def build(settings: Settings | None = None) -> gr.Blocks:
 def wire(demo: gr.Blocks, settings: Settings, c: dict[str, Any]) -> None:
     """Connect the events; the chat streams, ingests run one at a time."""
     respond = make_respond(settings)
-    ask_in, ask_out = [c["question"], c["chat"], c["turns"], c["sources"]], [c["chat"], c["turns"], c["question"]]
+    ask_in, ask_out = (
+        [c["question"], c["chat"], c["turns"], c["sources"]],
+        [c["chat"], c["turns"], c["question"]],
+    )
     for trigger in (c["question"].submit, c["send"].click):
         trigger(respond, ask_in, ask_out, api_visibility="private", show_progress="minimal")
     c["chat"].example_select(pick_example, None, c["question"], api_visibility="private").then(
-        respond, ask_in, ask_out, api_visibility="private")
-    c["new_chat"].click(lambda: ([], [], render.viewer_placeholder()), None,
-                        [c["chat"], c["turns"], c["viewer"]], api_visibility="private")
+        respond, ask_in, ask_out, api_visibility="private"
+    )
+    c["new_chat"].click(
+        lambda: ([], [], render.viewer_placeholder()),
+        None,
+        [c["chat"], c["turns"], c["viewer"]],
+        api_visibility="private",
+    )
     c["viewer"].click(make_open(settings), None, c["viewer"], api_visibility="private")
     panel_out = [c["status"], c["sources"]]
     demo.load(lambda: panel(settings), None, panel_out, api_visibility="private")
-    c["reingest"].click(make_reingest(settings), None, panel_out, concurrency_id="ingest",
-                        concurrency_limit=1, api_visibility="private")
-    c["files"].upload(make_upload(settings), c["files"], [*panel_out, c["files"]],
-                      concurrency_id="ingest", concurrency_limit=1, api_visibility="private")
+    c["reingest"].click(
+        make_reingest(settings),
+        None,
+        panel_out,
+        concurrency_id="ingest",
+        concurrency_limit=1,
+        api_visibility="private",
+    )
+    c["files"].upload(
+        make_upload(settings),
+        c["files"],
+        [*panel_out, c["files"]],
+        concurrency_id="ingest",
+        concurrency_limit=1,
+        api_visibility="private",
+    )
     gr.api(make_ask(settings), api_name=API_NAME)
 
 
@@ -222,8 +286,13 @@ def serve(host: str, port: int, settings: Settings | None = None) -> None:
     warm_up(settings)
     demo = build(settings)
     demo.queue(default_concurrency_limit=4).launch(
-        server_name=host, server_port=port, theme=THEME, css=(STATIC / "ui.css").read_text(),
-        footer_links=["api"], show_error=False, quiet=True,
+        server_name=host,
+        server_port=port,
+        theme=THEME,
+        css=(STATIC / "ui.css").read_text(),
+        footer_links=["api"],
+        show_error=False,
+        quiet=True,
     )
 
 
@@ -232,5 +301,11 @@ HEADER = (
     "<p>Answers from your documents, every claim cited to an exact quote.</p></div>"
 )
 PLACEHOLDER = "**Ask about your documents.** Each answer cites the passages it comes from."
-THEME = gr.themes.Soft(primary_hue="indigo", neutral_hue="slate")
+# System fonts: the app works offline, so nothing is fetched from a font service.
+THEME = gr.themes.Soft(
+    primary_hue="indigo",
+    neutral_hue="slate",
+    font=["Inter", "ui-sans-serif", "system-ui", "Segoe UI", "Roboto", "sans-serif"],
+    font_mono=["ui-monospace", "SFMono-Regular", "Menlo", "monospace"],
+)
 PAGE_JS = (STATIC / "page.js").read_text()

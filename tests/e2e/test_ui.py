@@ -1,0 +1,258 @@
+"""The chat window in a real browser (Debian's chromium, Playwright) against `sourcebook serve`."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import CORPUS, REPO, free_port, wait_http
+
+pytestmark = pytest.mark.e2e
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
+]
+ARTIFACTS = REPO / "tests" / "artifacts"
+LAPTOP = {"width": 1366, "height": 900}
+PHONE = {"width": 390, "height": 844}
+FORUM = "Where was the 12th ROK-Central Asia Cooperation Forum held?"
+WORLD_CUP = "Who won the 2018 FIFA World Cup?"
+# A document that would run code if any of its text reached the page as HTML or a template.
+HOSTILE = (
+    "Notes on the Zanzibar kite regatta.\n\n"
+    "<script>window.sbPwned = 'script'</script> <img src=x onerror=\"window.sbPwned='img'\"> "
+    "${window.sbPwned='template'} {{constructor}} *not bold* $x^2$\n\n"
+    "The Zanzibar kite regatta is judged by the harbour master, Amina Juma.\n"
+)
+
+
+def sourcebook(*args: str) -> list[str]:
+    return [str(Path(sys.executable).parent / "sourcebook"), *args]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, object]]:
+    """`sourcebook serve` on a free loopback port over an ingested, writable copy of the corpus."""
+    root = tmp_path_factory.mktemp("ui")
+    docs = root / "docs"
+    shutil.copytree(CORPUS, docs)
+    (docs / "hostile.txt").write_text(HOSTILE)
+    env = {
+        **os.environ,
+        "SOURCEBOOK_HOME": str(root / "home"),
+        "SOURCEBOOK_SOURCES": str(docs),
+        "GRADIO_ANALYTICS_ENABLED": "False",
+        "HF_HUB_OFFLINE": "1",
+        "TRANSFORMERS_OFFLINE": "1",
+    }
+    subprocess.run(sourcebook("ingest"), env=env, check=True, capture_output=True)
+    port = free_port()
+    log = (root / "serve.log").open("wb")
+    proc = subprocess.Popen(
+        sourcebook("-v", "serve", "--port", str(port)),
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        wait_http(url, proc, seconds=120)
+        yield {"url": url, "docs": docs, "root": root}
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+        log.close()
+    assert "Traceback" not in (root / "serve.log").read_text(), "the server logged a traceback"
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    from playwright.sync_api import sync_playwright
+
+    if not Path(CHROMIUM).exists():
+        pytest.fail(
+            f"{CHROMIUM} is missing: run `bash .ci/setup-test-deps` (apt-get install chromium)"
+        )
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as p:
+        launched = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def page(browser, server):  # type: ignore[no-untyped-def]
+    context = browser.new_context(viewport=LAPTOP)
+    page = context.new_page()
+    page.set_default_timeout(30_000)
+    page.goto(str(server["url"]))
+    page.locator("#sb-question textarea").wait_for()
+    yield page
+    context.close()
+
+
+def bots(page):  # type: ignore[no-untyped-def]
+    return page.locator("#sb-chat [data-testid=bot]")
+
+
+def ask(page, question: str):  # type: ignore[no-untyped-def]
+    """Type `question`, send it, and return the finished reply (sources, closest or error shown)."""
+    before = bots(page).count()
+    box = page.locator("#sb-question textarea")
+    box.fill(question)
+    box.press("Enter")
+    reply = bots(page).nth(before)
+    reply.locator(".sb-sources, .sb-error").first.wait_for()
+    return reply
+
+
+def shoot(page, name: str) -> None:  # type: ignore[no-untyped-def]
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+def test_question_gets_a_cited_answer(page) -> None:  # type: ignore[no-untyped-def]
+    assert page.locator("#sb-chat").get_by_text(FORUM).count() == 1, "example questions shown"
+    reply = ask(page, FORUM)
+    assert "12th" in reply.locator(".sb-answer").inner_text()
+    assert reply.locator("a.sb-ref").count() >= 1, "[n] markers link to sources"
+    first = reply.locator("li.sb-source").first
+    assert "outcome-of-12th-rok-central-asia-cooperation-forum.txt" in first.inner_text()
+    assert "score" in first.inner_text()
+    assert page.locator("#sb-status").get_by_text("all-MiniLM-L6-v2").count() == 1
+    shoot(page, "answer-view")
+
+
+def test_source_opens_with_the_quote_highlighted(page) -> None:  # type: ignore[no-untyped-def]
+    reply = ask(page, FORUM)
+    quote = " ".join(reply.locator("blockquote.sb-quote").first.inner_text().split())
+    reply.locator("a.sb-open").first.click()
+    mark = page.locator("#sb-viewer mark")
+    mark.wait_for()
+    assert " ".join(mark.inner_text().split()) == quote
+    assert mark.evaluate(
+        "m => { const r = m.getBoundingClientRect();"
+        " return r.top >= 0 && r.bottom <= window.innerHeight; }"
+    )
+    shoot(page, "source-opened")
+
+
+def test_follow_up_uses_the_conversation(page) -> None:  # type: ignore[no-untyped-def]
+    ask(page, FORUM)
+    reply = ask(page, "Which minister represented Korea there?")
+    assert "Kang Kyung-wha" in reply.locator(".sb-answer").inner_text()
+    shoot(page, "follow-up")
+
+
+def test_unanswerable_question_is_refused(page) -> None:  # type: ignore[no-untyped-def]
+    reply = ask(page, WORLD_CUP)
+    assert "The documents don't say" in reply.locator(".sb-refusal").inner_text()
+    assert "not an answer" in reply.locator(".sb-not-answer .sb-label").text_content()
+    assert reply.locator("a.sb-ref").count() == 0
+    shoot(page, "refusal")
+
+
+def test_error_is_a_message_and_the_app_keeps_running(page) -> None:  # type: ignore[no-untyped-def]
+    reply = ask(page, " ")
+    assert "question is empty" in reply.locator(".sb-error").inner_text()
+    assert "Traceback" not in page.content()
+    shoot(page, "error-message")
+    assert ask(page, FORUM).locator("li.sb-source").count() >= 1
+
+
+def test_upload_then_ask_about_it(page, server) -> None:  # type: ignore[no-untyped-def]
+    new = Path(str(server["root"])) / "lighthouse.txt"
+    new.write_text(
+        "The Kestrel Point lighthouse was designed by the engineer Marta Olsen in 1874.\n"
+    )
+    bad = Path(str(server["root"])) / "notes.exe"
+    bad.write_bytes(b"MZ")
+    page.locator("#sb-upload input[type=file]").set_input_files([str(new), str(bad)])
+    status = page.locator("#sb-status")
+    status.get_by_text("1 added").wait_for()
+    assert "notes.exe" in status.locator(".sb-error").inner_text()
+    assert (Path(str(server["docs"])) / "uploads" / "lighthouse.txt").exists()
+    shoot(page, "upload")
+    reply = ask(page, "Who designed the Kestrel Point lighthouse?")
+    assert "Marta Olsen" in reply.locator(".sb-answer").inner_text()
+
+
+def test_reingest_shows_progress_and_status(page) -> None:  # type: ignore[no-untyped-def]
+    page.locator("#sb-reingest").click()
+    page.locator("#sb-status").get_by_text("Ingested:").wait_for()
+    assert "Last ingest" in page.locator("#sb-status").inner_text()
+
+
+def test_two_sessions_keep_separate_conversations(browser, server) -> None:  # type: ignore[no-untyped-def]
+    pages = []
+    for _ in range(2):
+        context = browser.new_context(viewport=LAPTOP)
+        pages.append(context.new_page())
+        pages[-1].goto(str(server["url"]))
+    first, second = pages
+    ask(first, FORUM)
+    ask(second, WORLD_CUP)
+    reply = ask(first, "Which minister represented Korea there?")
+    assert "Kang Kyung-wha" in reply.inner_text()
+    asked = [p.locator("#sb-chat [data-testid=user]").all_inner_texts() for p in pages]
+    assert asked == [[FORUM, "Which minister represented Korea there?"], [WORLD_CUP]]
+    assert "FIFA" not in first.locator("#sb-chat").inner_text()
+    shoot(first, "session-a")
+    shoot(second, "session-b")
+    for p in pages:
+        p.context.close()
+
+
+def test_document_markup_is_shown_as_text(page) -> None:  # type: ignore[no-untyped-def]
+    reply = ask(page, "Who judges the Zanzibar kite regatta?")
+    reply.locator("a.sb-open").first.click()
+    viewer = page.locator("#sb-viewer .sb-doc")
+    viewer.wait_for()
+    shown = viewer.inner_text()
+    assert "<script>window.sbPwned = 'script'</script>" in shown
+    assert (
+        "onerror=" in shown
+        and "${window.sbPwned='template'}" in shown
+        and "{{constructor}}" in shown
+    )
+    assert page.evaluate("window.sbPwned") is None
+    assert page.locator("#sb-viewer img, #sb-chat img[src=x]").count() == 0
+    shoot(page, "hostile-document")
+
+
+def test_phone_width_has_no_sideways_scroll(browser, server) -> None:  # type: ignore[no-untyped-def]
+    context = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True)
+    page = context.new_page()
+    page.goto(str(server["url"]))
+    page.locator("#sb-question textarea").wait_for()
+    ask(page, FORUM)
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
+    shoot(page, "phone")
+    context.close()
+
+
+def test_gradio_client_asks(server) -> None:  # type: ignore[no-untyped-def]
+    from gradio_client import Client
+
+    client = Client(str(server["url"]), verbose=False)
+    result = client.predict(FORUM, api_name="/ask")
+    assert result["answered"] is True
+    assert "12th" in result["answer"]
+    cite = result["citations"][0]
+    assert cite["source"] == "outcome-of-12th-rok-central-asia-cooperation-forum.txt"
+    assert cite["end"] > cite["start"]
+    refused = client.predict(WORLD_CUP, api_name="/ask")
+    assert refused["answered"] is False and refused["closest"]
