@@ -21,13 +21,15 @@ NUMBER = re.compile(r"\d+")
 
 @dataclass(frozen=True)
 class SupportBar:
-    """When a passage supports a claim. Measured on labelled claim/passage pairs
-    (bench/support_check.py; README, "LLM backends"): a claim must share this share of its
-    content words with the passage, read this close to the passage's best sentence, and
-    hold no number that the passage lacks."""
+    """When a passage supports a claim, measured on labelled claim/passage pairs
+    (bench/support_check.py): every number of the claim is in the passage, and so is every
+    content word but at most `max_missing`; a claim with a word the passage lacks must also
+    read at least `similarity` (cosine) like the passage's best sentence. On the 40 pairs of
+    bench/support_pairs.jsonl this keeps 19/20 supported claims and passes 0/20 unsupported
+    ones; a bar on the share of words found instead (0.8) kept 17/20 and passed 3/20."""
 
-    recall: float = 0.6
-    similarity: float = 0.5
+    max_missing: int = 1
+    similarity: float = 0.6
 
 
 @dataclass(frozen=True)
@@ -39,13 +41,14 @@ class Support:
     end: int
     quote: str
     recall: float  # share of the claim's content words found in the passage
+    missing: tuple[str, ...]  # the claim's content words (stemmed) the passage lacks
     similarity: float  # cosine of the claim to the quoted sentence
     numbers_found: bool  # every number of the claim appears in the passage
 
     def passes(self, bar: SupportBar) -> bool:
-        return (
-            self.numbers_found and self.recall >= bar.recall and self.similarity >= bar.similarity
-        )
+        if not self.numbers_found or len(self.missing) > bar.max_missing:
+            return False
+        return not self.missing or self.similarity >= bar.similarity
 
 
 def cited_numbers(sentence: str) -> list[int]:
@@ -99,7 +102,7 @@ class SupportChecker:
             return None
         hit = self.hits[n - 1]
         spans, vectors = self._passage(n - 1)
-        terms = set(content_terms(claim))
+        terms = content_terms(claim)
         if not spans or not terms:
             return None
         sims = vectors @ self.model.encode([claim])[0]
@@ -115,10 +118,11 @@ class SupportChecker:
             end=end,
             quote=hit.text[start - hit.start : end - hit.start],
             recall=_recall(terms, hit.text),
+            missing=tuple(t for t in terms if t not in set(content_terms(hit.text))),
             similarity=float(sims[best]),
             numbers_found=numbers_found,
         )
 
 
-def _recall(terms: set[str], text: str) -> float:
-    return len(terms & set(content_terms(text))) / len(terms) if terms else 0.0
+def _recall(terms: list[str], text: str) -> float:
+    return len(set(terms) & set(content_terms(text))) / len(terms) if terms else 0.0

@@ -1,0 +1,58 @@
+"""Measure the support check (app.support) on labelled claim/passage pairs and print, for a
+grid of bars, how many supported claims pass and how many unsupported ones get through.
+
+    .venv/bin/python bench/support_check.py [PAIRS.jsonl]
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import tempfile
+from pathlib import Path
+
+from app.library import get_index, ingest
+from app.settings import BUNDLED_CORPUS, Settings
+from app.support import SupportBar, SupportChecker
+from store import Hit, Index, search
+
+PAIRS = Path(__file__).resolve().parent / "support_pairs.jsonl"
+
+
+def passage_with(index: Index, anchor: str) -> Hit:
+    for hit in search(index, anchor, k=10):
+        if anchor in hit.text:
+            return hit
+    raise LookupError(f"no chunk holds {anchor!r}")
+
+
+def main() -> None:
+    path = Path(sys.argv[1]) if len(sys.argv) > 1 else PAIRS
+    pairs = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    settings = Settings(home=Path(tempfile.mkdtemp()), sources=BUNDLED_CORPUS)
+    ingest(settings=settings)
+    index = get_index(settings)
+    rows = []
+    for pair in pairs:
+        hit = passage_with(index, pair["anchor"])
+        s = SupportChecker([hit], index.model).support(pair["claim"], 1)
+        assert s is not None
+        rows.append((pair["supported"], s))
+        print(
+            f"{pair['supported']!s:5} r={s.recall:.2f} cos={s.similarity:.2f} "
+            f"num={s.numbers_found!s:5} missing={','.join(s.missing):24} {pair['claim'][:60]}"
+        )
+    positives = sum(r[0] for r in rows)
+    print(f"\n{len(rows)} pairs, {positives} supported")
+    print("max_missing sim_bar  kept_supported  passed_unsupported")
+    for missing in (0, 1, 2):
+        for sim in (0.0, 0.4, 0.5, 0.6, 0.7):
+            bar = SupportBar(max_missing=missing, similarity=sim)
+            kept = sum(s.passes(bar) for label, s in rows if label)
+            leaked = sum(s.passes(bar) for label, s in rows if not label)
+            negatives = len(rows) - positives
+            print(f"{missing:11d} {sim:7.2f}  {kept:3d}/{positives}  {leaked:3d}/{negatives}")
+
+
+if __name__ == "__main__":
+    main()
