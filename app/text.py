@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
+
+import snowballstemmer
 
 WORD = re.compile(r"[\w]+(?:['’][\w]+)?", re.UNICODE)
 STOPWORDS = frozenset(
@@ -15,29 +18,17 @@ STOPWORDS = frozenset(
     while who whom whose why will with would you your yours yourself yourselves s t d ll m re ve
     y get got gets one ones tell say said according called name named""".split()
 )
+_STEMMER = snowballstemmer.stemmer("english")
 WH_WORDS = frozenset("what which who whom whose when where why how".split())
 
 
+@lru_cache(maxsize=65536)
 def stem(word: str) -> str:
-    """A light suffix stripper: enough to match 'launched' with 'launch', 'countries' with
-    'country'; not a linguist."""
+    """The English Snowball (Porter2) stem of a word, lowercased."""
     w = word.lower().replace("’", "'")
     if w.endswith("'s"):
         w = w[:-2]
-    if len(w) <= 3 or not w.isalpha():
-        return w
-    for suffix, repl in (("ies", "y"), ("sses", "ss"), ("xes", "x"), ("ches", "ch"), ("shes", "sh")):
-        if w.endswith(suffix):
-            return w[: -len(suffix)] + repl
-    if w.endswith("s") and not w.endswith(("ss", "us", "is")):
-        w = w[:-1]
-    for suffix in ("ingly", "edly", "ing", "ed"):
-        if w.endswith(suffix) and len(w) - len(suffix) >= 4:
-            w = w[: -len(suffix)]
-            if len(w) > 4 and w[-1] == w[-2] and w[-1] not in "lsz":
-                w = w[:-1]  # "planned" -> "plan"
-            break
-    return w
+    return str(_STEMMER.stemWord(w)) if w.isalpha() else w
 
 
 def words(text: str) -> list[str]:
