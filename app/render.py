@@ -12,6 +12,7 @@ from typing import Any
 from urllib.parse import quote
 
 from app.answer import Answer, Citation
+from ingest import IngestReport
 from store import Hit
 
 # Beyond HTML's own five: Markdown (`*_[]#|~\`), the chatbot's LaTeX (`$`) and gr.HTML's
@@ -66,33 +67,36 @@ def marked_text(text: str, citations: list[Citation]) -> str:
     return "".join(out)
 
 
-def citation_html(cite: Citation) -> str:
-    place = where(cite.page, cite.heading)
-    meta = f" · {escape(place)}" if place else ""
+def naming(source: str, title: str) -> tuple[str, str]:
+    """(link text, file shown beside it): the title, unless it only repeats the file name."""
+    stem = source.rsplit("/", 1)[-1].rsplit(".", 1)[0]
+    return (title, source) if title and title != stem else (source, "")
+
+
+def source_item(ref: str, hit: Citation | Hit, quote: str, score: float | None = None) -> str:
+    """One source in a list: a link that opens it, where it is, the quoted text."""
+    label, file = naming(hit.source, hit.title)
+    meta = [file, where(hit.page, hit.heading), f"score {score:.2f}" if score is not None else ""]
+    shown = " · ".join(escape(m) for m in meta if m)
+    copy = copy_button("quote", "Copy quote") if score is not None else ""
     return (
         f'<li class="sb-source"><div class="sb-source-head">'
-        f'<a class="sb-open" {open_attrs(cite.source, cite.start, cite.end)}>'
-        f"&#91;{cite.n}&#93; {escape(cite.title or cite.source)}</a>"
-        f'<span class="sb-meta">{escape(cite.source)}{meta} · score {cite.score:.2f}</span>'
-        f"{copy_button('quote', 'Copy quote')}</div>"
-        f'<blockquote class="sb-quote">{escape(squash(cite.quote))}</blockquote></li>'
+        f'<a class="sb-open" {open_attrs(hit.source, hit.start, hit.end)}>{ref}{escape(label)}</a>'
+        f'<span class="sb-meta">{shown}</span>{copy}</div>'
+        f'<blockquote class="sb-quote">{escape(quote)}</blockquote></li>'
     )
+
+
+def citation_html(cite: Citation) -> str:
+    return source_item(f"&#91;{cite.n}&#93; ", cite, squash(cite.quote), cite.score)
 
 
 def closest_html(hits: list[Hit]) -> str:
     items = []
     for hit in hits:
-        place = where(hit.page, hit.heading)
-        meta = f" · {escape(place)}" if place else ""
         snippet = squash(hit.text)
         snippet = snippet if len(snippet) <= 280 else snippet[:280] + "…"
-        items.append(
-            f'<li class="sb-source sb-closest"><div class="sb-source-head">'
-            f'<a class="sb-open" {open_attrs(hit.source, hit.start, hit.end)}>'
-            f"{escape(hit.title or hit.source)}</a>"
-            f'<span class="sb-meta">{escape(hit.source)}{meta}</span></div>'
-            f'<blockquote class="sb-quote">{escape(snippet)}</blockquote></li>'
-        )
+        items.append(source_item("", hit, snippet))
     return (
         f'<div class="sb-sources sb-not-answer"><div class="sb-label">{NOT_AN_ANSWER}</div>'
         f"<ul>{''.join(items)}</ul></div>"
@@ -162,6 +166,19 @@ def status_html(status: dict[str, object]) -> str:
         shown = "never" if value in (None, "") and key == "last_ingest" else str(value)
         rows.append(f"<tr><th>{label}</th><td>{escape(shown)}</td></tr>")
     return f'<table class="sb-status">{"".join(rows)}</table>'
+
+
+def ingest_html(report: IngestReport | None, problems: list[str]) -> str:
+    """What an ingest did, then each problem (skipped file, bad upload) as its own message."""
+    lines = problems + [f"{s.source}: {s.reason}" for s in (report.skipped if report else [])]
+    summary = ""
+    if report is not None:
+        summary = (
+            f"Ingested: {report.added} added, {report.updated} updated, "
+            f"{report.unchanged} unchanged, {report.removed} removed."
+        )
+    errors = "".join(error_html(line) for line in lines)
+    return f'<div class="sb-log">{escape(summary)}</div>{errors}'
 
 
 def answer_json(answer: Answer, closest: int = 3) -> dict[str, Any]:

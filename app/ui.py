@@ -8,12 +8,15 @@ from pathlib import Path
 from typing import Any
 
 import gradio as gr
+from gradio.components.chatbot import ExampleMessage
+from gradio.events import api as gr_api
 
 from app import library, render
 from app.answer import Answer, answer, stream_answer
 from app.errors import user_message
 from app.followup import Turn
 from app.settings import Settings, get_settings
+from ingest import IngestReport
 
 log = logging.getLogger(__name__)
 
@@ -105,22 +108,9 @@ def panel(settings: Settings, log_html: str = "") -> tuple[str, Any]:
     return status + log_html, gr.update(choices=choices)
 
 
-def ingest_log(report: Any, problems: list[str]) -> str:
-    lines = [f"{s.source}: {s.reason}" for s in report.skipped] if report else []
-    lines = problems + lines
-    summary = ""
-    if report is not None:
-        summary = (
-            f"Ingested: {report.added} added, {report.updated} updated, "
-            f"{report.unchanged} unchanged, {report.removed} removed."
-        )
-    errors = "".join(render.error_html(line) for line in lines)
-    return f'<div class="sb-log">{render.escape(summary)}</div>{errors}'
-
-
 def run_ingest(
     settings: Settings, paths: list[Path] | None, progress: gr.Progress
-) -> tuple[Any, str]:
+) -> tuple[IngestReport | None, str]:
     def step(done: int, total: int, source: str) -> None:
         progress((done, max(total, 1)), desc=f"Ingesting {source}" if source else "Ingesting")
 
@@ -134,7 +124,7 @@ def make_reingest(settings: Settings) -> Callable[..., tuple[str, Any]]:
     def reingest(progress: gr.Progress = gr.Progress()) -> tuple[str, Any]:  # noqa: B008
         """Bring the index in step with the folder, incrementally."""
         report, problem = run_ingest(settings, None, progress)
-        return panel(settings, ingest_log(report, [problem] if problem else []))
+        return panel(settings, render.ingest_html(report, [problem] if problem else []))
 
     return reingest
 
@@ -151,14 +141,13 @@ def make_upload(settings: Settings) -> Callable[..., tuple[str, Any, None]]:
             try:
                 saved.append(library.save_upload(name, Path(path).read_bytes(), settings))
             except Exception as e:
-                problems.append(
-                    f"{name}: {describe(e)}" if name not in describe(e) else describe(e)
-                )
+                message = describe(e)
+                problems.append(message if name in message else f"{name}: {message}")
         report = None
         if saved:
             report, problem = run_ingest(settings, saved, progress)
             problems += [problem] if problem else []
-        status, choices = panel(settings, ingest_log(report, problems))
+        status, choices = panel(settings, render.ingest_html(report, problems))
         return status, choices, None
 
     return upload
@@ -169,107 +158,103 @@ def pick_example(evt: gr.SelectData) -> str:
     return str(value.get("text", "")) if isinstance(value, dict) else str(value)
 
 
+def chat_column(settings: Settings) -> dict[str, Any]:
+    examples: list[ExampleMessage] = [{"text": q} for q in library.example_questions(settings)]
+    chat = gr.Chatbot(
+        elem_id="sb-chat",
+        height="62vh",
+        show_label=False,
+        examples=examples or None,
+        placeholder=PLACEHOLDER,
+        buttons=["copy", "copy_all"],
+        feedback_options=None,
+    )
+    with gr.Row():
+        question = gr.Textbox(
+            elem_id="sb-question",
+            show_label=False,
+            scale=5,
+            lines=1,
+            autofocus=True,
+            placeholder="Ask a question about the documents…",
+            submit_btn=False,
+        )
+        send = gr.Button("Ask", variant="primary", elem_id="sb-send", scale=1, min_width=80)
+    with gr.Row():
+        sources = gr.Dropdown(
+            label="Ask only these documents (optional)",
+            multiselect=True,
+            choices=[],
+            elem_id="sb-filter",
+            scale=5,
+        )
+        new_chat = gr.Button("New chat", elem_id="sb-new", scale=1, min_width=80)
+    return {
+        "chat": chat,
+        "question": question,
+        "send": send,
+        "sources": sources,
+        "new_chat": new_chat,
+    }
+
+
+def side_column() -> dict[str, Any]:
+    viewer = gr.HTML(
+        render.viewer_placeholder(),
+        elem_id="sb-viewer",
+        js_on_load=PAGE_JS,
+        label="Document",
+        max_height=560,
+        container=True,
+        padding=True,
+    )
+    with gr.Accordion("Index", open=True, elem_id="sb-index"):
+        status = gr.HTML(elem_id="sb-status")
+        reingest = gr.Button("Re-ingest folder", elem_id="sb-reingest", size="sm")
+        files = gr.File(
+            label="Add documents", file_count="multiple", elem_id="sb-upload", height=110
+        )
+    return {"viewer": viewer, "status": status, "reingest": reingest, "files": files}
+
+
 def build(settings: Settings | None = None) -> gr.Blocks:
-    """The app: chat and sources on the left, document viewer and index panel on the right."""
+    """The app: chat on the left, document viewer and index panel on the right (stacked on a
+    phone)."""
     settings = settings or get_settings()
-    examples = [{"text": q} for q in library.example_questions(settings)]
-    with gr.Blocks(title="Sourcebook") as demo:
+    demo = gr.Blocks(title="Sourcebook")
+    with demo:
         gr.HTML(HEADER)
-        turns = gr.State([])
+        parts: dict[str, Any] = {"turns": gr.State([])}
         with gr.Row(equal_height=False):
             with gr.Column(scale=3, min_width=340):
-                chat = gr.Chatbot(
-                    elem_id="sb-chat",
-                    height="62vh",
-                    show_label=False,
-                    examples=examples or None,
-                    placeholder=PLACEHOLDER,
-                    buttons=["copy", "copy_all"],
-                    feedback_options=None,
-                )
-                with gr.Row(elem_id="sb-ask-row"):
-                    question = gr.Textbox(
-                        elem_id="sb-question",
-                        show_label=False,
-                        scale=5,
-                        lines=1,
-                        placeholder="Ask a question about the documents…",
-                        autofocus=True,
-                        submit_btn=False,
-                    )
-                    send = gr.Button(
-                        "Ask", variant="primary", elem_id="sb-send", scale=1, min_width=80
-                    )
-                with gr.Row():
-                    sources = gr.Dropdown(
-                        label="Ask only these documents (optional)",
-                        multiselect=True,
-                        choices=[],
-                        elem_id="sb-filter",
-                        scale=5,
-                    )
-                    new_chat = gr.Button("New chat", elem_id="sb-new", scale=1, min_width=80)
+                parts.update(chat_column(settings))
             with gr.Column(scale=2, min_width=320):
-                viewer = gr.HTML(
-                    render.viewer_placeholder(),
-                    elem_id="sb-viewer",
-                    js_on_load=PAGE_JS,
-                    label="Document",
-                    max_height=560,
-                    container=True,
-                    padding=True,
-                )
-                with gr.Accordion("Index", open=True, elem_id="sb-index"):
-                    status = gr.HTML(elem_id="sb-status")
-                    reingest = gr.Button("Re-ingest folder", elem_id="sb-reingest", size="sm")
-                    files = gr.File(
-                        label="Add documents",
-                        file_count="multiple",
-                        elem_id="sb-upload",
-                        height=110,
-                    )
-        wire(demo, settings, locals())
+                parts.update(side_column())
+        wire(demo, settings, parts)
     return demo
 
 
 def wire(demo: gr.Blocks, settings: Settings, c: dict[str, Any]) -> None:
     """Connect the events; the chat streams, ingests run one at a time."""
     respond = make_respond(settings)
-    ask_in, ask_out = (
-        [c["question"], c["chat"], c["turns"], c["sources"]],
-        [c["chat"], c["turns"], c["question"]],
-    )
+    ask_in = [c["question"], c["chat"], c["turns"], c["sources"]]
+    ask_out = [c["chat"], c["turns"], c["question"]]
+    quiet: dict[str, Any] = {"api_visibility": "private"}
     for trigger in (c["question"].submit, c["send"].click):
-        trigger(respond, ask_in, ask_out, api_visibility="private", show_progress="minimal")
-    c["chat"].example_select(pick_example, None, c["question"], api_visibility="private").then(
-        respond, ask_in, ask_out, api_visibility="private"
+        trigger(respond, ask_in, ask_out, show_progress="minimal", **quiet)
+    c["chat"].example_select(pick_example, None, c["question"], **quiet).then(
+        respond, ask_in, ask_out, **quiet
     )
-    c["new_chat"].click(
-        lambda: ([], [], render.viewer_placeholder()),
-        None,
-        [c["chat"], c["turns"], c["viewer"]],
-        api_visibility="private",
-    )
-    c["viewer"].click(make_open(settings), None, c["viewer"], api_visibility="private")
+    reset = [c["chat"], c["turns"], c["viewer"]]
+    c["new_chat"].click(lambda: ([], [], render.viewer_placeholder()), None, reset, **quiet)
+    c["viewer"].click(make_open(settings), None, c["viewer"], **quiet)
     panel_out = [c["status"], c["sources"]]
-    demo.load(lambda: panel(settings), None, panel_out, api_visibility="private")
-    c["reingest"].click(
-        make_reingest(settings),
-        None,
-        panel_out,
-        concurrency_id="ingest",
-        concurrency_limit=1,
-        api_visibility="private",
-    )
-    c["files"].upload(
-        make_upload(settings),
-        c["files"],
-        [*panel_out, c["files"]],
-        concurrency_id="ingest",
-        concurrency_limit=1,
-        api_visibility="private",
-    )
-    gr.api(make_ask(settings), api_name=API_NAME)
+    demo.load(lambda: panel(settings), None, panel_out, **quiet)
+    one_at_a_time: dict[str, Any] = {"concurrency_id": "ingest", "concurrency_limit": 1, **quiet}
+    c["reingest"].click(make_reingest(settings), None, panel_out, **one_at_a_time)
+    files_out = [*panel_out, c["files"]]
+    c["files"].upload(make_upload(settings), c["files"], files_out, **one_at_a_time)
+    gr_api(make_ask(settings), api_name=API_NAME)
 
 
 def warm_up(settings: Settings) -> None:
@@ -291,6 +276,8 @@ def serve(host: str, port: int, settings: Settings | None = None) -> None:
         theme=THEME,
         css=(STATIC / "ui.css").read_text(),
         footer_links=["api"],
+        # save_upload gives the clear message for files over the limit; this only caps the disk.
+        max_file_size=int(settings.max_upload_mb * 2e6),
         show_error=False,
         quiet=True,
     )

@@ -120,8 +120,8 @@ def ask(page, question: str):  # type: ignore[no-untyped-def]
     return reply
 
 
-def shoot(page, name: str) -> None:  # type: ignore[no-untyped-def]
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+def shoot(page, name: str, full_page: bool = True) -> None:  # type: ignore[no-untyped-def]
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=full_page)
 
 
 def test_question_gets_a_cited_answer(page) -> None:  # type: ignore[no-untyped-def]
@@ -133,7 +133,7 @@ def test_question_gets_a_cited_answer(page) -> None:  # type: ignore[no-untyped-
     assert "outcome-of-12th-rok-central-asia-cooperation-forum.txt" in first.inner_text()
     assert "score" in first.inner_text()
     assert page.locator("#sb-status").get_by_text("all-MiniLM-L6-v2").count() == 1
-    shoot(page, "answer-view")
+    shoot(page, "answer")
 
 
 def test_source_opens_with_the_quote_highlighted(page) -> None:  # type: ignore[no-untyped-def]
@@ -148,6 +148,20 @@ def test_source_opens_with_the_quote_highlighted(page) -> None:  # type: ignore[
         " return r.top >= 0 && r.bottom <= window.innerHeight; }"
     )
     shoot(page, "source-opened")
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    reply.locator("button.sb-copy-quote").first.click()
+    assert " ".join(page.evaluate("navigator.clipboard.readText()").split()) == quote
+
+
+def test_filter_asks_only_the_chosen_documents(page) -> None:  # type: ignore[no-untyped-def]
+    choose = page.locator("#sb-filter input")
+    choose.click()
+    choose.fill("hostile")
+    page.get_by_role("option", name="hostile.txt").click()
+    reply = ask(page, FORUM)
+    sources = reply.locator("li.sb-source").all_inner_texts()
+    assert sources and all("hostile" in s for s in sources)
+    shoot(page, "filter")
 
 
 def test_follow_up_uses_the_conversation(page) -> None:  # type: ignore[no-untyped-def]
@@ -155,6 +169,12 @@ def test_follow_up_uses_the_conversation(page) -> None:  # type: ignore[no-untyp
     reply = ask(page, "Which minister represented Korea there?")
     assert "Kang Kyung-wha" in reply.locator(".sb-answer").inner_text()
     shoot(page, "follow-up")
+    reply.locator("li.sb-source", has_text="Kang Kyung-wha").locator("a.sb-open").click()
+    page.locator("#sb-viewer mark", has_text="Kang Kyung-wha").wait_for()
+    question = page.locator("#sb-chat [data-testid=user]").last
+    question.evaluate("q => q.scrollIntoView({block: 'start'})")
+    page.evaluate("window.scrollTo(0, 0)")
+    shoot(page, "answer-view", full_page=False)  # the README's picture
 
 
 def test_unanswerable_question_is_refused(page) -> None:  # type: ignore[no-untyped-def]
