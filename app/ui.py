@@ -100,11 +100,12 @@ def make_open(settings: Settings) -> Callable[[gr.EventData], str]:
 
 def panel(settings: Settings, log_html: str = "") -> tuple[str, Any]:
     """The index panel and the filter's choices, fresh from the index."""
+    status, choices = "", []
     try:
         status = render.status_html(library.index_status(settings))
         choices = library.list_sources(settings)
-    except Exception as e:
-        status, choices = render.error_html(describe(e)), []
+    except Exception as e:  # e.g. nothing ingested yet: say so under the panel
+        status += render.error_html(describe(e))
     return status + log_html, gr.update(choices=choices)
 
 
