@@ -56,7 +56,8 @@ class Draft:
         backing = [s for s in found if s is not None and s.passes(self.bar)]
         if not backing:
             self.dropped += 1
-            log.info("dropped unsupported sentence %r (%s)", sentence, found)
+            why = [(s.missing, round(s.similarity, 2)) if s else None for s in found]
+            log.info("dropped unsupported sentence %r (missing, similarity: %s)", sentence, why)
             return False
         numbers = []
         for s in backing:
