@@ -71,12 +71,13 @@ def _ollama(model: str, settings: Settings) -> BaseChatModel:
             "pip install 'sourcebook[ollama]'"
         ) from e
     log.info("chat model: ollama %s at %s", model, settings.ollama_base_url)
-    return ChatOllama(
+    chat: BaseChatModel = ChatOllama(
         model=model,
         base_url=settings.ollama_base_url,
         temperature=0,
         client_kwargs={"timeout": settings.llm_timeout},
     )
+    return chat
 
 
 def _llamacpp(path: str, settings: Settings) -> BaseChatModel:
