@@ -90,8 +90,10 @@ def compose(chosen: list[Candidate]) -> tuple[str, list[Citation]]:
     return " ".join(parts), citations
 
 
-def extractive_answer(index: Index, standalone: str, hits: list[Hit], tuning: Tuning) -> tuple[str, list[Citation], bool]:
-    chosen = choose(candidates(index, standalone, hits, tuning), standalone, tuning)
+def extractive_answer(
+    index: Index, standalone: str, hits: list[Hit], tuning: Tuning
+) -> tuple[str, list[Citation], bool]:
+    chosen = choose(candidates(index, standalone, hits, tuning), tuning)
     if not chosen:
         return REFUSAL, [], False
     text, citations = compose(chosen)
@@ -132,8 +134,5 @@ def answer(
 
     `history` is the conversation so far, oldest first, as {"role", "content"} dicts.
     """
-    final = None
-    for final in stream_answer(question, history, sources=sources, settings=settings):
-        pass
-    assert final is not None
+    *_, final = stream_answer(question, history, sources=sources, settings=settings)
     return final

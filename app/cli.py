@@ -24,7 +24,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("ingest", help="bring the index in step with the documents folder")
-    p.add_argument("paths", nargs="*", type=Path, help="a folder to index, or files/folders inside it")
+    p.add_argument(
+        "paths", nargs="*", type=Path, help="a folder to index, or files/folders inside it"
+    )
     p.add_argument("--rebuild", action="store_true", help="drop the index and build it anew")
     p.add_argument("--json", action="store_true", help="print the report as JSON")
 
@@ -57,7 +59,9 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(
         level=logging.INFO if args.verbose else logging.WARNING,
-        format="%(levelname)s %(name)s: %(message)s" if args.verbose else "%(levelname)s: %(message)s",
+        format="%(levelname)s %(name)s: %(message)s"
+        if args.verbose
+        else "%(levelname)s: %(message)s",
     )
     from app.errors import user_message
 
@@ -82,12 +86,14 @@ def _settings() -> Any:
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
-    from app.library import ingest
     from app.cli_progress import make_progress
+    from app.library import ingest
 
     progress, finish = make_progress("ingest")
     try:
-        report = ingest(args.paths or None, rebuild=args.rebuild, settings=_settings(), progress=progress)
+        report = ingest(
+            args.paths or None, rebuild=args.rebuild, settings=_settings(), progress=progress
+        )
     finally:
         finish()
     if args.json:
@@ -119,8 +125,10 @@ def cmd_search(args: argparse.Namespace) -> int:
         print("no passages match")
     for n, hit in enumerate(hits, start=1):
         where = f" p. {hit.page}" if hit.page else (f" § {hit.heading}" if hit.heading else "")
-        print(f"[{n}] {hit.source}{where} [{hit.start}:{hit.end}] score {hit.score:.4f} "
-              f"(similarity {hit.similarity:.3f})")
+        print(
+            f"[{n}] {hit.source}{where} [{hit.start}:{hit.end}] score {hit.score:.4f} "
+            f"(similarity {hit.similarity:.3f})"
+        )
         print("    " + " ".join(hit.text.split())[:300])
     return EXIT_OK
 
@@ -146,7 +154,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
         print("\nSources:")
     for c in final.citations:
         where = f", p. {c.page}" if c.page else (f", § {c.heading}" if c.heading else "")
-        print(f"[{c.n}] {c.source}{where} [{c.start}:{c.end}]: \"{' '.join(c.quote.split())}\"")
+        print(f'[{c.n}] {c.source}{where} [{c.start}:{c.end}]: "{" ".join(c.quote.split())}"')
     if not final.answered and final.retrieved:
         print("\nClosest passages (not an answer):")
         for hit in final.retrieved[:3]:
@@ -160,8 +168,10 @@ def cmd_eval(args: argparse.Namespace) -> int:
     def show(g: Any) -> None:
         if args.details and not args.json:
             mark = "ok  " if g.correct else "MISS"
-            print(f"{mark} {g.id} answered={g.answered} gold_citations={g.gold_citations}/"
-                  f"{g.citations} hit@5={g.retrieval_hit} | {' '.join(g.text.split())[:120]}")
+            print(
+                f"{mark} {g.id} answered={g.answered} gold_citations={g.gold_citations}/"
+                f"{g.citations} hit@5={g.retrieval_hit} | {' '.join(g.text.split())[:120]}"
+            )
 
     started = time.monotonic()
     report = evaluate(args.file, settings=_settings(), gold_dir=args.gold_dir, on_graded=show)

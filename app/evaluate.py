@@ -131,15 +131,15 @@ def evaluate(
     answerable = [g for g in graded if g.answerable]
     unanswerable = [g for g in graded if not g.answerable]
     cited = sum(g.citations for g in answerable)
-    truth = [
-        1 if g.correct else (0 if (g.answerable and not g.answered) else -1) for g in graded
-    ]
+    truth = [1 if g.correct else (0 if (g.answerable and not g.answered) else -1) for g in graded]
     return Report(
         questions=len(graded),
         correct=share([g.correct for g in graded]) or 0.0,
         answerable_correct=share([g.correct for g in answerable]) or 0.0,
         refusal_accuracy=share([g.correct for g in unanswerable]),
-        citation_precision=round(sum(g.gold_citations for g in answerable) / cited, 4) if cited else None,
+        citation_precision=round(sum(g.gold_citations for g in answerable) / cited, 4)
+        if cited
+        else None,
         retrieval_hit_at_5=share([g.retrieval_hit for g in answerable]),
         truthfulness=round(sum(truth) / len(truth), 4) if truth else 0.0,
         details=graded,

@@ -7,10 +7,8 @@ import math
 import re
 from dataclasses import dataclass
 
-import numpy as np
-
 from app.sentences import split_sentences
-from app.text import content_terms, has_answer_type, question_type
+from app.text import content_terms
 from store import Hit, Index
 
 MAX_SENTENCES = 3
@@ -29,19 +27,30 @@ class Candidate:
     dense: float
     coverage: float  # share of the question's term weight found in the sentence
     context_coverage: float  # ... found in the sentence's passage
-    typed: bool  # holds an answer of the kind asked for
 
 
 @dataclass(frozen=True)
 class Tuning:
-    """Weights of the sentence score and the bar for answering. Set by measurement on the
-    development questions (README, "Answer quality"), not per question."""
+    """How sentences are ranked and when the best one is good enough to answer with.
 
+    Measured, not guessed: `bench/tune_extractive.py` dumps these features for the development
+    questions and fits them (5-fold cross-validated); see README, "Answer quality"."""
+
+    # Ranking a sentence: similarity to the question, share of the question's (IDF-weighted)
+    # terms in the sentence and in its passage, and a prior for full sentences over headings.
     dense: float = 1.0
-    coverage: float = 0.6
-    context: float = 0.4
-    answer_bar: float = 0.95
-    extra_margin: float = 0.25  # a further sentence must score within this of the best
+    coverage: float = 0.3
+    context: float = 0.6
+    length: float = 0.3
+    # Answering at all: a logistic model over the best sentence's passage similarity, its own
+    # similarity, its passage's term coverage and its length in words.
+    w_passage: float = 6.7
+    w_dense: float = 1.9
+    w_context: float = 2.4
+    w_words: float = 0.04
+    bias: float = -7.6
+    answer_bar: float = 0.5  # probability that the documents answer, below which we refuse
+    extra_margin: float = 0.15  # a further sentence must score within this of the best
 
 
 def term_weights(index: Index, terms: list[str], question: str) -> dict[str, float]:
@@ -64,11 +73,12 @@ def candidates(index: Index, question: str, hits: list[Hit], tuning: Tuning) -> 
     """Every sentence of the retrieved passages, best first."""
     q_terms = content_terms(question)
     weights = term_weights(index, q_terms, question)
-    kind = question_type(question)
     spans: dict[tuple[str, int], tuple[Hit, int, int]] = {}
     for hit in hits:
         for start, end in split_sentences(hit.text, offset=hit.start):
-            if end - start <= MAX_QUOTE_CHARS and re.search(r"\w{2}", hit.text[start - hit.start : end - hit.start]):
+            if end - start <= MAX_QUOTE_CHARS and re.search(
+                r"\w{2}", hit.text[start - hit.start : end - hit.start]
+            ):
                 spans.setdefault((hit.source, start), (hit, start, end))
     if not spans:
         return []
@@ -81,30 +91,48 @@ def candidates(index: Index, question: str, hits: list[Hit], tuning: Tuning) -> 
     for (hit, start, end), text, sim in zip(items, texts, dense, strict=True):
         cov = coverage(set(content_terms(text)), weights)
         ctx = context_cov[hit.chunk_id]
-        score = tuning.dense * float(sim) + tuning.coverage * cov + tuning.context * ctx
-        typed = has_answer_type(kind, text, question)
-        out.append(Candidate(hit, start, end, text, score, float(sim), cov, ctx, typed))
+        length = min(len(text.split()), 30) / 30
+        score = (
+            tuning.dense * float(sim)
+            + tuning.coverage * cov
+            + tuning.context * ctx
+            + tuning.length * length
+        )
+        out.append(Candidate(hit, start, end, text, score, float(sim), cov, ctx))
     out.sort(key=lambda c: (-c.score, c.hit.source, c.start))
     return out
 
 
-def choose(cands: list[Candidate], question: str, tuning: Tuning) -> list[Candidate]:
-    """The sentences to answer with, or none when the documents do not answer."""
-    typed = [c for c in cands if c.typed]
-    if not typed or typed[0].score < tuning.answer_bar:
+def answer_probability(best: Candidate, tuning: Tuning) -> float:
+    """How likely the documents answer the question, judged from its best sentence."""
+    z = (
+        tuning.w_passage * best.hit.similarity
+        + tuning.w_dense * best.dense
+        + tuning.w_context * best.context_coverage
+        + tuning.w_words * min(len(best.text.split()), 40)
+        + tuning.bias
+    )
+    return 1.0 / (1.0 + math.exp(-z))
+
+
+def choose(cands: list[Candidate], tuning: Tuning) -> list[Candidate]:
+    """The sentences to answer with (the best, and up to two close runners-up that say more),
+    or none when the documents do not answer."""
+    if not cands or answer_probability(cands[0], tuning) < tuning.answer_bar:
         return []
-    best = typed[0]
+    best = cands[0]
     chosen = [best]
-    q_terms = set(content_terms(question))
-    covered = q_terms & set(content_terms(best.text))
-    for cand in typed[1:]:
+    for cand in cands[1:]:
         if len(chosen) == MAX_SENTENCES or cand.score < best.score - tuning.extra_margin:
             break
-        new = (q_terms & set(content_terms(cand.text))) - covered
-        if new and not np.isclose(cand.dense, best.dense, atol=1e-6):
+        if not any(_overlaps(cand, c) for c in chosen):
             chosen.append(cand)
-            covered |= new
     # Read in document order when the sentences come from one document.
     if len({c.hit.source for c in chosen}) == 1:
         chosen.sort(key=lambda c: c.start)
     return chosen
+
+
+def _overlaps(a: Candidate, b: Candidate) -> bool:
+    same_text = " ".join(a.text.split()) == " ".join(b.text.split())
+    return same_text or (a.hit.source == b.hit.source and a.start < b.end and b.start < a.end)

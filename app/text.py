@@ -44,9 +44,15 @@ def content_terms(text: str) -> list[str]:
 def question_type(question: str) -> str:
     """What kind of answer the question wants: date, number, person, place or other."""
     q = " " + re.sub(r"\s+", " ", question.lower()) + " "
-    if re.search(r" (how (many|much|long|old|far|big|large|tall|often)|what (percentage|number|amount)|population) ", q):
+    if re.search(
+        r" (how (many|much|long|old|far|big|large|tall|often)|what (percentage|number|amount)|population) ",
+        q,
+    ):
         return "number"
-    if re.search(r" (when|what (year|date|day|month|time|century|decade)|which (year|date|day|month|century)|since when) ", q):
+    if re.search(
+        r" (when|what (year|date|day|month|time|century|decade)|which (year|date|day|month|century)|since when) ",
+        q,
+    ):
         return "date"
     if re.search(r" (who|whom|whose) ", q):
         return "person"

@@ -45,7 +45,9 @@ class _Writer:
     def text(self, s: str, pre: bool = False) -> None:
         if not pre:
             s = re.sub(r"\s+", " ", s)
-            at_line_start = not self.length or self.pending_break or self.parts[-1].endswith((" ", "\n"))
+            at_line_start = (
+                not self.length or self.pending_break or self.parts[-1].endswith((" ", "\n"))
+            )
             if at_line_start:
                 s = s.lstrip()
         if s:

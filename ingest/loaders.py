@@ -54,7 +54,9 @@ def decode(data: bytes) -> str:
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as e:
-        raise LoadError(f"not UTF-8 text (byte {e.start}); save it as UTF-8 and ingest again") from e
+        raise LoadError(
+            f"not UTF-8 text (byte {e.start}); save it as UTF-8 and ingest again"
+        ) from e
 
 
 HEADING = re.compile(r"^(#{1,6})[ \t]+(.+?)[ \t]*#*[ \t]*$", re.MULTILINE)

@@ -90,13 +90,17 @@ def _documents(
 ) -> Iterator[Document]:
     """Every chunk of every file, streamed: unchanged files from the index itself."""
     done_before = index.textdb.indexed_files()
-    splitter = make_splitter(index.model.count_tokens, index.config.chunk_tokens, index.config.chunk_overlap)
+    splitter = make_splitter(
+        index.model.count_tokens, index.config.chunk_tokens, index.config.chunk_overlap
+    )
     for n, path in enumerate(files, start=1):
         source = path.relative_to(folder).as_posix()
         if progress:
             progress(n - 1, len(files), source)
         try:
-            docs = _chunks_of(index, path, source, done_before.get(source), scan, max_bytes, splitter)
+            docs = _chunks_of(
+                index, path, source, done_before.get(source), scan, max_bytes, splitter
+            )
         except LoadError as e:
             log.warning("skipped %s: %s", source, e)
             scan.skipped.append(Skipped(source, str(e)))
@@ -195,7 +199,9 @@ def ingest_folder(
 ) -> IngestReport:
     """Bring the index in step with `folder` (or with just `paths` inside it)."""
     if not folder.is_dir():
-        raise IngestError(f"folder {folder} does not exist; set SOURCEBOOK_SOURCES or pass a folder")
+        raise IngestError(
+            f"folder {folder} does not exist; set SOURCEBOOK_SOURCES or pass a folder"
+        )
     folder = folder.resolve()
     started = time.monotonic()
     with ingest_lock(config.home):
@@ -249,7 +255,19 @@ def _run(
     index.textdb.forget_files(removed)
     index.textdb.prune()
     index.textdb.set_meta({"last_ingest": datetime.now(UTC).isoformat(timespec="seconds")})
-    return _report(folder, previous, scan, removed, skipped, result, deleted, ignored, index, embedded_before, started)
+    return _report(
+        folder,
+        previous,
+        scan,
+        removed,
+        skipped,
+        result,
+        deleted,
+        ignored,
+        index,
+        embedded_before,
+        started,
+    )
 
 
 def _report(

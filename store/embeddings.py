@@ -135,7 +135,9 @@ class CachedEmbeddings(Embeddings):
         return self.inner.embed_query(text)
 
 
-def make_embeddings(model: str, backend: str = "torch", **kwargs: Any) -> SentenceTransformerEmbeddings:
+def make_embeddings(
+    model: str, backend: str = "torch", **kwargs: Any
+) -> SentenceTransformerEmbeddings:
     """The embedding model named by the settings, loaded from local weights."""
     log.info("loading embedding model %s (%s)", model, backend)
     return SentenceTransformerEmbeddings(model, backend=backend, **kwargs)

@@ -1,9 +1,9 @@
 """The store's exceptions.
 
-    StoreError                  anything the store cannot do, with a message fit for a user
-    ├── IndexMismatchError      the index was built with other embedding or chunk settings
-    ├── StoreUnavailableError   the Chroma server cannot be reached
-    └── IndexBusyError          another process is ingesting into the same index
+StoreError                  anything the store cannot do, with a message fit for a user
+├── IndexMismatchError      the index was built with other embedding or chunk settings
+├── StoreUnavailableError   the Chroma server cannot be reached
+└── IndexBusyError          another process is ingesting into the same index
 """
 
 from __future__ import annotations

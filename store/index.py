@@ -160,9 +160,7 @@ class Index:
             from langchain_classic.indexes import SQLRecordManager
 
             db = self.config.home / "records.sqlite"
-            self._records = SQLRecordManager(
-                self.config.collection_name, db_url=f"sqlite:///{db}"
-            )
+            self._records = SQLRecordManager(self.config.collection_name, db_url=f"sqlite:///{db}")
             self._records.create_schema()
         return self._records
 
@@ -214,7 +212,25 @@ def open_index(config: IndexConfig, *, model: SentenceTransformerEmbeddings | No
             client=client,
             collection_metadata={"hnsw:space": "cosine", **config.build_key},
         )
-    return Index(config, textdb, model, cached, SyncedStore(chroma, textdb, cached))
+    index = Index(config, textdb, model, cached, SyncedStore(chroma, textdb, cached))
+    check_vectors(index)
+    return index
+
+
+def check_vectors(index: Index) -> None:
+    """The SQLite side and Chroma must hold the same index; a wiped or swapped Chroma store
+    (another server, a deleted collection) would otherwise silently halve every search."""
+    chunks = index.textdb.counts()[1]
+    if not chunks:
+        return
+    with chroma_errors("counting vectors"):
+        vectors = index.store.chroma._collection.count()
+    if vectors == 0:
+        raise StoreError(
+            f"the index in {index.config.home} has {chunks} chunks but its Chroma collection "
+            f"{index.config.collection_name} is empty (another Chroma store?); run "
+            "`sourcebook ingest --rebuild`"
+        )
 
 
 def delete_index(config: IndexConfig) -> None:

@@ -130,7 +130,9 @@ class TextDB:
         with self._tx() as c:
             c.executemany("DELETE FROM files WHERE source = ?", [(s,) for s in sources])
 
-    def stored_chunks(self, source: str, doc_hash: str | None = None) -> list[tuple[str, dict[str, Any]]]:
+    def stored_chunks(
+        self, source: str, doc_hash: str | None = None
+    ) -> list[tuple[str, dict[str, Any]]]:
         """(text, metadata) of the indexed chunks of `source` (of one version of it), in order."""
         sql = "SELECT text, metadata FROM chunks WHERE source = ?"
         args: list[Any] = [source]
@@ -143,7 +145,10 @@ class TextDB:
 
     def remember_file(self, source: str, doc_hash: str, size: int, mtime_ns: int) -> None:
         with self._tx() as c:
-            c.execute("INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?)", (source, doc_hash, size, mtime_ns))
+            c.execute(
+                "INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?)",
+                (source, doc_hash, size, mtime_ns),
+            )
 
     # -- chunks, kept in step with the vector store
     def upsert_chunks(self, rows: Iterable[tuple[str, str, str, str, dict[str, Any]]]) -> None:
@@ -230,7 +235,9 @@ class TextDB:
             for i in range(0, len(keys), 500):
                 part = keys[i : i + 500]
                 marks = ",".join("?" * len(part))
-                out.update(c.execute(f"SELECT key, vector FROM vectors WHERE key IN ({marks})", part))
+                out.update(
+                    c.execute(f"SELECT key, vector FROM vectors WHERE key IN ({marks})", part)
+                )
         return out
 
     def put_vectors(self, vectors: dict[str, bytes]) -> None:

@@ -80,7 +80,10 @@ def make_settings(tmp_path: Path, request: pytest.FixtureRequest):  # type: igno
 
     def make(**overrides: object) -> Settings:
         values: dict[str, object] = {"home": tmp_path / "home", "sources": CORPUS}
-        if "store_mode" in request.fixturenames and request.getfixturevalue("store_mode") == "server":
+        if (
+            "store_mode" in request.fixturenames
+            and request.getfixturevalue("store_mode") == "server"
+        ):
             values["chroma_url"] = request.getfixturevalue("chroma_url")
         values.update(overrides)
         return Settings(**values)  # type: ignore[arg-type]

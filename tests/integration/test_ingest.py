@@ -42,7 +42,9 @@ def test_first_ingest_then_unchanged(store_mode: str, make_settings, docs_folder
     assert len(chunk_ids(settings)) == first.chunks_added
 
 
-def test_edit_delete_rename_leave_nothing_stale(store_mode: str, make_settings, docs_folder: Path) -> None:  # type: ignore[no-untyped-def]
+def test_edit_delete_rename_leave_nothing_stale(
+    store_mode: str, make_settings, docs_folder: Path
+) -> None:  # type: ignore[no-untyped-def]
     settings = make_settings(sources=docs_folder)
     ingest(settings=settings)
     edited = docs_folder / "kiep-25-years-of-korea-central-asia-relations.txt"
@@ -87,7 +89,9 @@ def test_partial_ingest_of_named_files(make_settings, docs_folder: Path) -> None
     assert gone.name not in get_index(settings).textdb.sources()
 
 
-def test_bad_files_are_skipped_and_never_cost_what_was_stored(make_settings, docs_folder: Path) -> None:  # type: ignore[no-untyped-def]
+def test_bad_files_are_skipped_and_never_cost_what_was_stored(
+    make_settings, docs_folder: Path
+) -> None:  # type: ignore[no-untyped-def]
     settings = make_settings(sources=docs_folder)
     ingest(settings=settings)
     good = docs_folder / "outcome-of-12th-rok-central-asia-cooperation-forum.txt"
@@ -126,7 +130,9 @@ def _many_files(folder: Path, count: int) -> None:
         (folder / f"doc-{i:03d}.txt").write_text(f"Document {i}.\n\n{body}.\n")
 
 
-def test_sigkill_mid_ingest_then_rerun_equals_clean_ingest(store_mode: str, make_settings, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_sigkill_mid_ingest_then_rerun_equals_clean_ingest(
+    store_mode: str, make_settings, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
     folder = tmp_path / "many"
     folder.mkdir()
     _many_files(folder, 40)
@@ -134,7 +140,9 @@ def test_sigkill_mid_ingest_then_rerun_equals_clean_ingest(store_mode: str, make
     env = {**os.environ, "SOURCEBOOK_HOME": str(settings.home), "SOURCEBOOK_SOURCES": str(folder)}
     if settings.chroma_url:
         env["SOURCEBOOK_CHROMA_URL"] = settings.chroma_url
-    proc = subprocess.Popen([sys.executable, "-m", "app.cli", "ingest"], env=env, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "app.cli", "ingest"], env=env, stderr=subprocess.DEVNULL
+    )
     db = settings.home / "sourcebook.sqlite"
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and proc.poll() is None:

@@ -44,8 +44,11 @@ def test_filter_by_source(make_settings) -> None:  # type: ignore[no-untyped-def
 
 def run_cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "app.cli", *args], env={**os.environ, **env},
-        capture_output=True, text=True, timeout=300,
+        [sys.executable, "-m", "app.cli", *args],
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
 
 
@@ -66,6 +69,8 @@ def test_cli_ingest_search_json_and_clear_errors(tmp_path, docs_folder) -> None:
     assert len(rows) == 2 and "Kang Kyung-wha" in rows[0]["text"]
     assert {"source", "start", "end", "score", "text"} <= set(rows[0])
     bad = run_cli("search", "x", env={**env, "SOURCEBOOK_TOP_K": "many"})
-    assert bad.returncode == 1 and "SOURCEBOOK_TOP_K" in bad.stderr and "Traceback" not in bad.stderr
+    assert (
+        bad.returncode == 1 and "SOURCEBOOK_TOP_K" in bad.stderr and "Traceback" not in bad.stderr
+    )
     nowhere = run_cli("ingest", str(tmp_path / "nope"), env=env)
     assert nowhere.returncode == 1 and "does not exist" in nowhere.stderr

@@ -10,7 +10,12 @@ from pathlib import Path
 import app
 
 REPO = Path(__file__).resolve().parents[2]
-ALLOWED = {"app": {"app", "ingest", "store", "prompts"}, "ingest": {"ingest", "store"}, "store": {"store"}, "prompts": {"prompts"}}
+ALLOWED = {
+    "app": {"app", "ingest", "store", "prompts"},
+    "ingest": {"ingest", "store"},
+    "store": {"store"},
+    "prompts": {"prompts"},
+}
 
 
 def modules(package: str) -> list[tuple[Path, ast.Module]]:
@@ -49,9 +54,9 @@ def test_only_settings_reads_the_environment() -> None:
     for pkg in ALLOWED:
         for path, tree in modules(pkg):
             for node in ast.walk(tree):
-                if isinstance(node, ast.Attribute) and node.attr in ("environ", "getenv"):
-                    if isinstance(node.ctx, ast.Load) and not _is_setdefault(tree, node):
-                        readers.add(path.relative_to(REPO).as_posix())
+                reads = isinstance(node, ast.Attribute) and node.attr in ("environ", "getenv")
+                if reads and not _is_setdefault(tree, node):
+                    readers.add(path.relative_to(REPO).as_posix())
     assert readers <= {"app/settings.py"}
 
 
@@ -64,10 +69,24 @@ def _is_setdefault(tree: ast.Module, target: ast.Attribute) -> bool:
 
 
 def test_public_api_is_pinned() -> None:
-    assert sorted(app.__all__) == sorted([
-        "Answer", "AnswerError", "Citation", "Hit", "IngestError", "IngestReport", "NoIndexError",
-        "Settings", "StoreError", "answer", "find", "get_settings", "ingest", "stream_answer",
-    ])
+    assert sorted(app.__all__) == sorted(
+        [
+            "Answer",
+            "AnswerError",
+            "Citation",
+            "Hit",
+            "IngestError",
+            "IngestReport",
+            "NoIndexError",
+            "Settings",
+            "StoreError",
+            "answer",
+            "find",
+            "get_settings",
+            "ingest",
+            "stream_answer",
+        ]
+    )
 
 
 def test_no_print_outside_the_cli() -> None:
@@ -75,5 +94,9 @@ def test_no_print_outside_the_cli() -> None:
         for path, tree in modules(pkg):
             if path.name.startswith("cli"):  # the command line is where output goes
                 continue
-            calls = [n for n in ast.walk(tree) if isinstance(n, ast.Call) and getattr(n.func, "id", "") == "print"]
+            calls = [
+                n
+                for n in ast.walk(tree)
+                if isinstance(n, ast.Call) and getattr(n.func, "id", "") == "print"
+            ]
             assert not calls, f"print in {path.relative_to(REPO)}"

@@ -44,7 +44,10 @@ def test_pdf_pages_are_numbered() -> None:
 
 
 def test_docx_headings_and_paragraphs(tmp_path: Path) -> None:
-    path = make_docx(tmp_path / "d.docx", [("h1", "Report"), ("p", "Body one."), ("h2", "Findings"), ("p", "Body two.")])
+    path = make_docx(
+        tmp_path / "d.docx",
+        [("h1", "Report"), ("p", "Body one."), ("h2", "Findings"), ("p", "Body two.")],
+    )
     doc = load(path, path.read_bytes())
     assert doc.text == "Report\n\nBody one.\n\nFindings\n\nBody two."
     assert [s["heading"] for s in doc.sections] == ["Report", "Report > Findings"]
