@@ -9,10 +9,11 @@ def user_message(error: BaseException) -> str | None:
 
     from app.answer import AnswerError
     from app.library import UploadError
+    from app.llm import LLMSetupError
     from ingest import IngestError, LoadError
     from store import StoreError
 
-    if isinstance(error, StoreError | IngestError | AnswerError | LoadError | UploadError):
+    if isinstance(error, StoreError | IngestError | AnswerError | LoadError | UploadError | LLMSetupError):
         return str(error)
     if isinstance(error, ValidationError):
         problems = []
