@@ -78,7 +78,8 @@ def make_ask(settings: Settings) -> Callable[[str, list[str] | None], dict[str, 
         try:
             return render.answer_json(answer(question, sources=sources or None, settings=settings))
         except Exception as e:
-            raise gr.Error(describe(e)) from e
+            # describe() has logged a bug of ours; the user's own mistake needs no traceback.
+            raise gr.Error(describe(e), print_exception=False) from e
 
     return ask
 

@@ -204,7 +204,16 @@ def open_index(config: IndexConfig, *, model: SentenceTransformerEmbeddings | No
     check_build(textdb, config)
     model = model or load_model(config.embedding_model, config.embedding_backend)
     cached = CachedEmbeddings(model, textdb.get_vectors, textdb.put_vectors)
-    client = make_chroma_client(config)
+    try:
+        client = make_chroma_client(config)
+    except Exception as e:
+        if textdb.read_only and not config.chroma_url:
+            raise StoreError(
+                f"the index in {config.home} is on a read-only file system, and Chroma on disk "
+                "cannot open it there; make it writable, or serve its vectors from a Chroma "
+                "server (SOURCEBOOK_CHROMA_URL)"
+            ) from e
+        raise
     with chroma_errors("opening the collection"):
         chroma = Chroma(
             collection_name=config.collection_name,
@@ -263,9 +272,15 @@ def delete_index(config: IndexConfig) -> None:
 @contextmanager
 def ingest_lock(home: Path) -> Iterator[None]:
     """One ingest at a time per index; a second one is told who holds it."""
-    home.mkdir(parents=True, exist_ok=True)
     path = home / "ingest.lock"
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        home.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as e:
+        raise StoreError(
+            f"cannot write to the index folder {home} ({e.strerror or e}); an ingest needs to "
+            "write there (SOURCEBOOK_HOME); the index was left as it was"
+        ) from e
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)

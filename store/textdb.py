@@ -4,6 +4,7 @@ by content hash, and the index's own settings."""
 from __future__ import annotations
 
 import json
+import os
 import re
 import sqlite3
 import threading
@@ -44,6 +45,22 @@ STOPWORDS = frozenset(
 TOKEN = re.compile(r"\w+", re.UNICODE)
 
 
+def on_read_only_fs(path: Path) -> bool:
+    """True when `path` lies on a file system mounted read-only (root's writes fail there too)."""
+    try:
+        return bool(os.statvfs(path).f_flag & os.ST_RDONLY)
+    except OSError:
+        return False
+
+
+def open_read_only(path: Path) -> sqlite3.Connection:
+    """A query-only connection to an index on a read-only file system. A WAL database needs a
+    writable `-shm` file to be read; on a read-only mount nothing can change the file, so SQLite
+    may treat it as immutable (https://www.sqlite.org/uri.html#uriimmutable)."""
+    uri = f"{path.resolve().as_uri()}?immutable=1"
+    return sqlite3.connect(uri, uri=True, check_same_thread=False)
+
+
 @dataclass(frozen=True)
 class StoredText:
     """A document's extracted text, as it was when its chunks were made."""
@@ -58,12 +75,16 @@ class TextDB:
     """One SQLite file, safe to share between the threads of one process."""
 
     def __init__(self, path: Path) -> None:
+        self.read_only = path.exists() and on_read_only_fs(path)
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            self._conn = sqlite3.connect(path, check_same_thread=False, timeout=30)
-            self._conn.execute("PRAGMA journal_mode=WAL")
-            self._conn.execute("PRAGMA synchronous=NORMAL")
-            self._conn.executescript(SCHEMA)
+            if self.read_only:
+                self._conn = open_read_only(path)
+            else:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                self._conn = sqlite3.connect(path, check_same_thread=False, timeout=30)
+                self._conn.execute("PRAGMA journal_mode=WAL")
+                self._conn.execute("PRAGMA synchronous=NORMAL")
+                self._conn.executescript(SCHEMA)
         except (OSError, sqlite3.Error) as e:
             raise StoreError(f"cannot open the index database {path}: {e}") from e
         self.path = path
@@ -76,7 +97,8 @@ class TextDB:
                 with self._conn:
                     yield self._conn
             except sqlite3.OperationalError as e:
-                raise StoreError(f"index database {self.path}: {e}") from e
+                hint = " (its file system is read-only)" if self.read_only else ""
+                raise StoreError(f"index database {self.path}{hint}: {e}") from e
 
     def close(self) -> None:
         with self._lock:

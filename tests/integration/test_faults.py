@@ -1,0 +1,269 @@
+"""Faults a user would meet: the Chroma server going away and coming back, two ingests at once,
+an ingest killed at random points, a read-only index home. Real processes, real mounts."""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from app.answer import answer
+from app.errors import user_message
+from app.library import ingest
+from app.settings import Settings
+from store import IndexBusyError, StoreError, StoreUnavailableError
+from tests.conftest import CORPUS, free_port, start_chroma, wait_http
+from tests.integration.test_ingest import _many_files, chunk_ids
+
+pytestmark = pytest.mark.integration
+
+FORUM = "Where was the 12th ROK-Central Asia Cooperation Forum held?"
+SOURCEBOOK = str(Path(sys.executable).parent / "sourcebook")
+
+
+def env_for(settings: Settings) -> dict[str, str]:
+    """The environment that makes a `sourcebook` process use `settings`' index."""
+    env = {**os.environ, "SOURCEBOOK_HOME": str(settings.home)}
+    env["SOURCEBOOK_SOURCES"] = str(settings.sources)
+    env.pop("SOURCEBOOK_CHROMA_URL", None)
+    if settings.chroma_url:
+        env["SOURCEBOOK_CHROMA_URL"] = settings.chroma_url
+    return env
+
+
+def run_cli(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [SOURCEBOOK, *args], env=env_for(settings), capture_output=True, text=True, timeout=300
+    )
+
+
+def assert_one_line_error(result: subprocess.CompletedProcess[str], words: str) -> None:
+    """Exit 1, and stderr is one `sourcebook: error:` line naming the problem: no traceback."""
+    assert result.returncode == 1, result
+    lines = [line for line in result.stderr.splitlines() if not line.startswith("ingest:")]
+    assert len(lines) == 1 and lines[0].startswith("sourcebook: error: "), result.stderr
+    assert words in lines[0] and "Traceback" not in result.stderr
+
+
+# -- the Chroma server stops mid-session and comes back
+
+
+@pytest.fixture
+def own_chroma(tmp_path: Path) -> Iterator[dict[str, object]]:
+    """A `chroma run` of this test's own, so that the test can stop and restart it."""
+    path, port = tmp_path / "chroma-data", free_port()
+    state: dict[str, object] = {"path": path, "port": port, "proc": start_chroma(path, port)}
+    yield state
+    proc = state["proc"]
+    assert isinstance(proc, subprocess.Popen)
+    if proc.poll() is None:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def stop(state: dict[str, object]) -> None:
+    proc = state["proc"]
+    assert isinstance(proc, subprocess.Popen)
+    proc.terminate()
+    proc.wait(timeout=10)
+
+
+@pytest.fixture
+def served(tmp_path: Path, own_chroma: dict[str, object]) -> Iterator[dict[str, object]]:
+    """The corpus ingested into the Chroma server, and `sourcebook serve` over it."""
+    settings = Settings(
+        home=tmp_path / "home", sources=CORPUS, chroma_url=f"http://127.0.0.1:{own_chroma['port']}"
+    )  # type: ignore[call-arg]
+    ingest(settings=settings)
+    port = free_port()
+    log = (tmp_path / "serve.log").open("wb")
+    proc = subprocess.Popen(
+        [SOURCEBOOK, "serve", "--port", str(port)],
+        env=env_for(settings),
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        wait_http(f"http://127.0.0.1:{port}/", proc, seconds=120)
+        own_chroma.update(settings=settings, url=f"http://127.0.0.1:{port}/")
+        yield own_chroma  # the same dict: a restarted server is stopped by own_chroma
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+        log.close()
+    assert "Traceback" not in (tmp_path / "serve.log").read_text()
+
+
+def test_chroma_server_gone_is_one_clear_line_and_service_resumes(served) -> None:  # type: ignore[no-untyped-def]
+    from gradio_client import Client
+
+    settings = served["settings"]
+    client = Client(served["url"], verbose=False)
+    before = client.predict(FORUM, [], api_name="/ask")
+    assert before["answered"] and "12th" in before["answer"]
+    library_before = answer(FORUM, settings=settings)
+
+    stop(served)
+    for args in (("ask", FORUM), ("search", "water")):
+        assert_one_line_error(run_cli(settings, *args), "Chroma server is unreachable")
+    with pytest.raises(StoreUnavailableError) as caught:
+        answer(FORUM, settings=settings)  # the library, on an index opened while it was up
+    assert "Chroma server is unreachable" in str(user_message(caught.value))
+    with pytest.raises(Exception, match="Chroma server is unreachable") as in_ui:
+        client.predict(FORUM, [], api_name="/ask")  # the running app's API
+    assert "Traceback" not in str(in_ui.value)
+
+    served["proc"] = start_chroma(Path(str(served["path"])), int(str(served["port"])))
+    assert client.predict(FORUM, [], api_name="/ask") == before  # no restart of the app
+    assert answer(FORUM, settings=settings) == library_before
+    resumed = run_cli(settings, "ask", FORUM)
+    assert resumed.returncode == 0 and "12th" in resumed.stdout
+
+
+# -- two ingests at once
+
+
+def test_second_ingest_refuses_while_the_first_runs(tmp_path: Path) -> None:
+    folder = tmp_path / "many"
+    folder.mkdir()
+    _many_files(folder, 12)
+    settings = Settings(home=tmp_path / "home", sources=folder)  # type: ignore[call-arg]
+    first = subprocess.Popen(
+        [SOURCEBOOK, "ingest"], env=env_for(settings), stderr=subprocess.DEVNULL
+    )
+    lock = settings.home / "ingest.lock"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and first.poll() is None:
+        if lock.exists() and lock.read_text().strip() == str(first.pid):
+            break
+        time.sleep(0.01)
+    # Freeze the first ingest while it holds the lock, so that the second surely meets it.
+    first.send_signal(signal.SIGSTOP)
+    try:
+        assert first.poll() is None, "the first ingest ended before a second could start"
+        with pytest.raises(IndexBusyError, match=f"another ingest \\(pid {first.pid}\\)"):
+            ingest(settings=settings)  # a second process (this one), through the library
+        second = run_cli(settings, "ingest")  # and a third, through the command line
+    finally:
+        first.send_signal(signal.SIGCONT)
+    assert_one_line_error(second, f"another ingest (pid {first.pid}) is writing")
+
+    assert first.wait(timeout=300) == 0
+    ids = chunk_ids(settings)  # Chroma and the keyword index agree, no duplicates
+    again = ingest(settings=settings)
+    assert (again.added, again.updated, again.chunks_added, again.chunks_deleted) == (0, 0, 0, 0)
+    assert chunk_ids(settings) == ids
+
+
+# -- ingest killed at random points
+
+
+@pytest.fixture(scope="module")
+def kill_corpus(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, set[str]]:
+    """A folder of 16 documents and the chunk ids of a clean ingest of it."""
+    root = tmp_path_factory.mktemp("kill")
+    folder = root / "docs"
+    folder.mkdir()
+    _many_files(folder, 16)
+    clean = Settings(home=root / "clean", sources=folder)  # type: ignore[call-arg]
+    ingest(settings=clean)
+    return folder, chunk_ids(clean)
+
+
+def chunks_written(db: Path) -> int:
+    try:
+        with sqlite3.connect(db, timeout=0.2) as c:
+            return int(c.execute("SELECT COUNT(*) FROM chunks").fetchone()[0])
+    except sqlite3.Error:
+        return 0
+
+
+@pytest.mark.parametrize("seed", [11, 23, 37])
+def test_sigkill_at_a_random_point_then_rerun_converges(
+    seed: int, kill_corpus: tuple[Path, set[str]], tmp_path: Path
+) -> None:
+    folder, clean_ids = kill_corpus
+    rng = random.Random(seed)
+    settings = Settings(home=tmp_path / "home", sources=folder)  # type: ignore[call-arg]
+    # Kill once the ingest has written a random share of its chunks, then a random moment later
+    # (so the kill lands anywhere: mid-embedding, between the SQLite and the Chroma write, ...).
+    threshold = rng.randint(1, len(clean_ids) - 1)
+    extra = rng.uniform(0, 0.3)
+    proc = subprocess.Popen(
+        [SOURCEBOOK, "ingest"], env=env_for(settings), stderr=subprocess.DEVNULL
+    )
+    db = settings.home / "sourcebook.sqlite"
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline and proc.poll() is None and chunks_written(db) < threshold:
+        time.sleep(0.01)
+    time.sleep(extra)
+    assert proc.poll() is None, "the ingest finished before it could be killed"
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+
+    report = ingest(settings=settings)
+    assert chunk_ids(settings) == clean_ids
+    assert report.chunks_added < len(clean_ids) or report.texts_embedded < len(clean_ids)
+    again = ingest(settings=settings)
+    assert (again.chunks_added, again.chunks_deleted, again.texts_embedded) == (0, 0, 0)
+
+
+# -- a read-only index home
+
+
+@pytest.fixture
+def small_mount(tmp_path: Path) -> Iterator[Path]:
+    """A tmpfs of our own, which the test can remount read-only (root ignores file modes, not a
+    read-only mount)."""
+    if os.geteuid() != 0 and not os.environ.get("CI"):
+        pytest.skip("mounting a tmpfs needs root")
+    mnt = tmp_path / "mnt"
+    mnt.mkdir()
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64m", "tmpfs", str(mnt)], check=True)
+    try:
+        yield mnt
+    finally:
+        subprocess.run(["umount", "-l", str(mnt)], check=False)
+
+
+def remount_read_only(mnt: Path) -> None:
+    subprocess.run(["mount", "-o", "remount,ro", str(mnt)], check=True)
+    with pytest.raises(OSError):
+        (mnt / "probe").write_text("x")
+
+
+@pytest.mark.parametrize("mode", ["disk", "server"])
+def test_read_only_home_refuses_ingest_and_still_answers(
+    mode: str, small_mount: Path, chroma_url: str, docs_folder: Path
+) -> None:
+    settings = Settings(
+        home=small_mount / "home",
+        sources=docs_folder,
+        chroma_url=chroma_url if mode == "server" else None,
+    )  # type: ignore[call-arg]
+    # Built and asked by processes that have ended: Linux refuses to remount a file system
+    # read-only while a file on it is open for writing.
+    assert run_cli(settings, "ingest").returncode == 0
+    before = run_cli(settings, "ask", "--json", FORUM).stdout
+    assert '"answered": true' in before
+    (docs_folder / "new.md").write_text("# New\n\nThe kettle sings at noon.\n")
+    remount_read_only(small_mount)
+
+    with pytest.raises(StoreError, match="cannot write to the index folder .*Read-only file system"):
+        ingest(settings=settings)
+    assert_one_line_error(run_cli(settings, "ingest"), "Read-only file system")
+    fresh = run_cli(settings, "ask", "--json", FORUM)
+    if mode == "server":  # the index still answers, in a new process and in this one
+        assert fresh.returncode == 0, fresh.stderr
+        assert fresh.stdout == before
+        assert answer(FORUM, settings=settings).answered
+    else:  # Chroma on disk cannot open a read-only folder at all: it is said in one line
+        assert_one_line_error(fresh, "read-only file system, and Chroma on disk cannot open it")
