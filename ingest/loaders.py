@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import logging
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 SUPPORTED = (".txt", ".md", ".markdown", ".html", ".htm", ".pdf", ".docx")
+# Bounds on what one hostile file can make a parser do (the file-size limit is the pipeline's).
+MAX_PDF_PAGES = 5000
+MAX_DOCX_INFLATED_MB = 256  # a DOCX is a zip: its XML can inflate a thousandfold
+log = logging.getLogger(__name__)
 
 
 class LoadError(Exception):
@@ -35,16 +41,32 @@ def load(path: Path, data: bytes) -> Extracted:
     elif suffix in (".html", ".htm"):
         from ingest.html import load_html
 
-        extracted = load_html(data, path.stem)
+        extracted = parse(load_html, "HTML", data, path.stem)
     elif suffix == ".pdf":
-        extracted = load_pdf(data, path.stem)
+        extracted = parse(load_pdf, "PDF", data, path.stem)
     elif suffix == ".docx":
-        extracted = load_docx(data, path.stem)
+        extracted = parse(load_docx, "DOCX", data, path.stem)
     else:
         raise LoadError(f"unsupported file type {suffix!r}")
     if not extracted.text.strip():
         raise LoadError("no text in it (empty, or a scanned document without a text layer)")
     return extracted
+
+
+def parse(
+    loader: Callable[[bytes, str], Extracted], kind: str, data: bytes, stem: str
+) -> Extracted:
+    """Run a third-party parser on untrusted bytes. This is an edge: whatever a damaged or
+    hostile file makes pypdf, python-docx, lxml or BeautifulSoup raise (fuzzing found
+    XMLSyntaxError, AttributeError and RecursionError among others) is the file's problem,
+    reported as a LoadError that skips it, never an exception that ends the ingest."""
+    try:
+        return loader(data, stem)
+    except LoadError:
+        raise
+    except Exception as e:
+        log.debug("the %s parser failed", kind, exc_info=True)
+        raise LoadError(f"cannot read the {kind} ({type(e).__name__}); it may be damaged") from e
 
 
 def decode(data: bytes) -> str:
@@ -102,6 +124,8 @@ def load_pdf(data: bytes, stem: str) -> Extracted:
         parts: list[str] = []
         sections: list[dict[str, Any]] = []
         offset = 0
+        if len(reader.pages) > MAX_PDF_PAGES:
+            raise LoadError(f"it has {len(reader.pages)} pages; the limit is {MAX_PDF_PAGES}")
         for number, page in enumerate(reader.pages, start=1):
             page_text = (page.extract_text() or "").strip()
             if not page_text:
@@ -130,6 +154,7 @@ def load_docx(data: bytes, stem: str) -> Extracted:
     import docx
     from docx.opc.exceptions import PackageNotFoundError
 
+    check_inflated_size(data)
     try:
         document = docx.Document(io.BytesIO(data))
     except (PackageNotFoundError, zipfile.BadZipFile, KeyError, ValueError) as e:
@@ -150,6 +175,22 @@ def load_docx(data: bytes, stem: str) -> Extracted:
     body = "\n\n".join(parts)
     title = (document.core_properties.title or "").strip()
     return Extracted(body, title or (path[0][1] if path else first_line(body)), sections)
+
+
+def check_inflated_size(data: bytes) -> None:
+    """Refuse a zip bomb by the sizes its directory declares, before inflating anything (zipfile
+    stops reading a member at its declared size, so a lying directory cannot get past this)."""
+    import io
+    import zipfile
+
+    try:
+        declared = sum(i.file_size for i in zipfile.ZipFile(io.BytesIO(data)).infolist())
+    except (zipfile.BadZipFile, ValueError, EOFError) as e:
+        raise LoadError(f"cannot read the DOCX ({type(e).__name__}); it may be damaged") from e
+    if declared > MAX_DOCX_INFLATED_MB * 1e6:
+        raise LoadError(
+            f"it inflates to {declared / 1e6:,.0f} MB; the limit is {MAX_DOCX_INFLATED_MB} MB"
+        )
 
 
 def iter_docx_blocks(document: Any) -> list[tuple[str, int]]:
