@@ -1,0 +1,48 @@
+"""Hostile *user* text in the real browser: a question or an upload's name carrying markup is
+shown as text and runs nothing (hostile documents: test_ui.test_document_markup_is_shown_as_text).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.test_ui import ask, browser, page, server  # noqa: F401 - the fixtures, reused
+
+pytestmark = pytest.mark.e2e
+
+MARKUP = (
+    "<img src=x onerror=\"window.sbPwned='q-img'\"><script>window.sbPwned='q-script'</script>"
+    "${window.sbPwned='q-template'} [link](javascript:window.sbPwned='q-md')"
+)
+
+
+def test_question_markup_is_shown_as_text(page) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+    ask(page, f"Where was the forum held? {MARKUP}")
+    question = page.locator("#sb-chat [data-testid=user]").last.inner_text()
+    assert "<img src=x onerror=" in question and "<script>" in question
+    assert "${window.sbPwned='q-template'}" in question
+    page.locator("#sb-chat a[href^='javascript']").wait_for(state="detached")
+    assert page.evaluate("window.sbPwned") is None
+    assert page.locator("#sb-chat img[src=x], #sb-chat script").count() == 0
+
+
+def test_oversized_question_is_a_message(page) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+    reply = ask(page, "why " * 600)
+    assert "the limit is 2000" in reply.locator(".sb-error").inner_text()
+    assert "Traceback" not in page.content()
+
+
+def test_upload_with_markup_in_its_name_is_text(page, server) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+    name = "<img src=x onerror=alert(1)>.exe"
+    bad = Path(str(server["root"])) / "named"
+    bad.mkdir(exist_ok=True)
+    (bad / name).write_bytes(b"MZ")
+    page.locator("#sb-upload input[type=file]").set_input_files([str(bad / name)])
+    error = page.locator("#sb-status .sb-error")
+    error.wait_for()
+    # Gradio drops "<" and ">" from uploaded names; what is left is shown as text, inert.
+    assert "img src=x onerror=alert(1)" in error.inner_text()
+    assert page.locator("#sb-status img").count() == 0
+    assert page.evaluate("window.sbPwned") is None
