@@ -7,7 +7,7 @@ import os
 import threading
 from pathlib import Path
 
-from app.settings import Settings, get_settings
+from app.settings import BUNDLED_CORPUS, Settings, get_settings
 from ingest import IngestReport, ingest_folder
 from ingest.pipeline import Progress
 from store import Hit, Index, IndexConfig, StoreError, open_index, search
@@ -43,6 +43,8 @@ def index_config(settings: Settings) -> IndexConfig:
         chunk_overlap=settings.chunk_overlap,
         chroma_url=settings.chroma_url,
         embedding_backend=settings.embedding_backend,
+        encoder_cache=settings.cache_dir.expanduser(),
+        calibration_folder=BUNDLED_CORPUS,
     )
 
 

@@ -33,7 +33,13 @@ class Settings(BaseSettings):
         description="A packaged model name (all-MiniLM-L6-v2) or a local sentence-transformers folder.",
     )
     embedding_backend: Literal["torch", "openvino", "openvino-int8"] = Field(
-        default="torch", description="Encoder runtime for the embedding model."
+        default="torch",
+        description="Encoder runtime: torch (fp32), openvino, or openvino-int8 (static int8, "
+        "calibrated on the bundled corpus; needs the `openvino` extra, falls back to torch).",
+    )
+    cache_dir: Path = Field(
+        default=Path("~/.cache/sourcebook"),
+        description="Where exported encoders (OpenVINO) are kept, shared by every index home.",
     )
     chunk_tokens: int = Field(
         default=200, ge=32, le=254, description="Chunk size in the embedding model's word pieces."

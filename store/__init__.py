@@ -1,6 +1,11 @@
 """The index: embeddings, Chroma, the SQLite side, and hybrid search. Imports nothing of ours."""
 
-from store.embeddings import SentenceTransformerEmbeddings, make_embeddings, resolve_model_path
+from store.embeddings import (
+    SentenceTransformerEmbeddings,
+    load_model,
+    make_embeddings,
+    resolve_model_path,
+)
 from store.errors import (
     IndexBusyError,
     IndexMismatchError,
@@ -13,7 +18,6 @@ from store.index import (
     check_build,
     delete_index,
     ingest_lock,
-    load_model,
     open_index,
 )
 from store.search import Hit, search

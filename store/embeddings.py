@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import importlib
 import logging
@@ -14,6 +15,7 @@ from typing import Any
 import numpy as np
 from langchain_core.embeddings import Embeddings
 
+from store.encoders import BackendUnavailable, Encoder, calibration_texts, resolve_encoder
 from store.errors import StoreError
 
 log = logging.getLogger(__name__)
@@ -52,21 +54,54 @@ def _offline() -> None:
     os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
 
 
+def _load(
+    path: Path,
+    backend: str,
+    cache_dir: Path | None,
+    calibration: Callable[[], list[str]] | None,
+) -> tuple[Any, Encoder]:
+    """The loaded model and the encoder that runs it; torch when `backend` cannot run here."""
+    from sentence_transformers import SentenceTransformer
+
+    torch_encoder = Encoder(path, {}, "torch", "torch")
+    if backend == "torch":
+        return SentenceTransformer(str(path), device="cpu"), torch_encoder
+    try:
+        encoder = resolve_encoder(path, backend, cache_dir=cache_dir, calibration=calibration)
+        return SentenceTransformer(str(encoder.path), device="cpu", **encoder.kwargs), encoder
+    except BackendUnavailable as e:
+        reason = str(e)
+    except Exception as e:  # a broken export or runtime: torch still answers
+        reason = f"{type(e).__name__}: {e}"
+    log.warning("embedding backend %s cannot run here (%s); using torch instead", backend, reason)
+    return SentenceTransformer(str(path), device="cpu"), torch_encoder
+
+
 class SentenceTransformerEmbeddings(Embeddings):
     """A sentence-transformers model, loaded once, normalised vectors."""
 
-    def __init__(self, model: str, backend: str = "torch", batch_size: int = 32) -> None:
+    def __init__(
+        self,
+        model: str,
+        backend: str = "torch",
+        batch_size: int = 32,
+        *,
+        cache_dir: Path | None = None,
+        calibration: Callable[[], list[str]] | None = None,
+    ) -> None:
         _offline()
-        from sentence_transformers import SentenceTransformer
-
-        from store.encoders import load_kwargs
-
         self.model_name = model
-        self.backend = backend
         self.batch_size = batch_size
         path = resolve_model_path(model)
-        self._model = SentenceTransformer(str(path), device="cpu", **load_kwargs(path, backend))
-        self._lock = threading.Lock()  # torch inference from many UI threads at once thrashes
+        self._model, encoder = _load(path, backend, cache_dir, calibration)
+        self.backend = encoder.backend  # what really runs, after any fallback to torch
+        self.variant = encoder.variant  # the exact weights, for vector cache keys
+        self._lock = threading.Lock()  # inference from many UI threads at once thrashes
+        # Chunking counts word pieces in ingest's reader thread while the encoder tokenizes in
+        # another; one Rust tokenizer used by two threads fails ("Already borrowed"), so the
+        # counter has its own copy (https://github.com/huggingface/tokenizers/issues/537).
+        self._counter = copy.deepcopy(self._model.tokenizer)
+        self._count_lock = threading.Lock()
 
     @property
     def max_tokens(self) -> int:
@@ -75,7 +110,8 @@ class SentenceTransformerEmbeddings(Embeddings):
 
     def count_tokens(self, text: str) -> int:
         """Word pieces in `text`, without the model's special tokens."""
-        ids = self._model.tokenizer(text, add_special_tokens=False)["input_ids"]
+        with self._count_lock:
+            ids = self._counter(text, add_special_tokens=False)["input_ids"]
         return len(ids)
 
     def encode(self, texts: list[str]) -> np.ndarray:
@@ -114,7 +150,9 @@ class CachedEmbeddings(Embeddings):
         self.texts_embedded = 0  # texts that went to the model, for reports and tests
 
     def _key(self, text: str) -> str:
-        return hashlib.sha256(f"{self.inner.model_name}\0{text}".encode()).hexdigest()
+        # The backend's exact weights are part of the key: int8 and fp32 vectors never mix.
+        space = f"{self.inner.model_name}\0{self.inner.variant}"
+        return hashlib.sha256(f"{space}\0{text}".encode()).hexdigest()
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
         keys = [self._key(t) for t in texts]
@@ -141,3 +179,26 @@ def make_embeddings(
     """The embedding model named by the settings, loaded from local weights."""
     log.info("loading embedding model %s (%s)", model, backend)
     return SentenceTransformerEmbeddings(model, backend=backend, **kwargs)
+
+
+_MODELS: dict[tuple[str, str, Path | None, Path | None], SentenceTransformerEmbeddings] = {}
+
+
+def load_model(
+    name: str,
+    backend: str,
+    *,
+    cache_dir: Path | None = None,
+    calibration_folder: Path | None = None,
+) -> SentenceTransformerEmbeddings:
+    """One loaded copy of each model per process; int8 calibrates on `calibration_folder`."""
+    key = (name, backend, cache_dir, calibration_folder)
+    if key not in _MODELS:
+        folder = calibration_folder
+        _MODELS[key] = make_embeddings(
+            name,
+            backend,
+            cache_dir=cache_dir,
+            calibration=(lambda: calibration_texts(folder)) if folder else None,
+        )
+    return _MODELS[key]

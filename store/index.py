@@ -9,7 +9,7 @@ import os
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
@@ -18,7 +18,7 @@ from langchain_core.documents import Document
 from langchain_core.embeddings import Embeddings
 from langchain_core.vectorstores import VectorStore
 
-from store.embeddings import CachedEmbeddings, SentenceTransformerEmbeddings, make_embeddings
+from store.embeddings import CachedEmbeddings, SentenceTransformerEmbeddings, load_model
 from store.errors import IndexBusyError, IndexMismatchError, StoreError, StoreUnavailableError
 from store.textdb import TextDB
 
@@ -35,11 +35,16 @@ class IndexConfig:
     chunk_overlap: int
     chroma_url: str | None = None
     embedding_backend: str = "torch"
+    # Where exported encoders are cached, and the local text int8 calibrates on: not part of the
+    # build key (the backend is), since they only say how to get the same weights.
+    encoder_cache: Path | None = None
+    calibration_folder: Path | None = None
 
     @property
     def build_key(self) -> dict[str, str]:
         return {
             "embedding_model": self.embedding_model,
+            "embedding_backend": self.embedding_backend,
             "chunk_tokens": str(self.chunk_tokens),
             "chunk_overlap": str(self.chunk_overlap),
         }
@@ -49,7 +54,10 @@ class IndexConfig:
         """Derived from the build settings, so that two vector spaces never share a collection,
         and from the home's id, so that two homes on one Chroma server never share one either."""
         slug = re.sub(r"[^a-zA-Z0-9]+", "-", Path(self.embedding_model).name).strip("-").lower()
-        digest = hashlib.sha256(repr(sorted(self.build_key.items())).encode()).hexdigest()[:10]
+        key = self.build_key
+        if key["embedding_backend"] == "torch":
+            del key["embedding_backend"]  # torch indexes predate the key: keep their names
+        digest = hashlib.sha256(repr(sorted(key.items())).encode()).hexdigest()[:10]
         return f"sourcebook-{slug[:40]}-{digest}-{home_id(self.home)}"
 
 
@@ -121,10 +129,13 @@ class SyncedStore(VectorStore):
             (i, d.metadata["source"], d.metadata["doc_hash"], d.page_content, d.metadata)
             for i, d in zip(ids, documents, strict=True)
         ]
-        # SQLite first: if we die before Chroma, the rerun re-adds the same ids (upserts).
-        self.textdb.upsert_chunks(rows)
+        # Chroma first, then SQLite: a crash between the two leaves vectors the SQLite side does
+        # not list yet (the rerun upserts both, same ids), never chunks without vectors, which
+        # `check_vectors` would take for a lost Chroma store.
         with chroma_errors("adding chunks"):
-            return list(self.chroma.add_documents(documents, ids=ids))
+            added = list(self.chroma.add_documents(documents, ids=ids))
+        self.textdb.upsert_chunks(rows)
+        return added
 
     def delete(self, ids: list[str] | None = None, **kwargs: Any) -> bool | None:
         if ids:
@@ -171,20 +182,9 @@ class Index:
         self.textdb.close()
 
 
-_MODELS: dict[tuple[str, str], SentenceTransformerEmbeddings] = {}
-
-
-def load_model(name: str, backend: str) -> SentenceTransformerEmbeddings:
-    """One loaded copy of each model per process."""
-    key = (name, backend)
-    if key not in _MODELS:
-        _MODELS[key] = make_embeddings(name, backend)
-    return _MODELS[key]
-
-
 def check_build(textdb: TextDB, config: IndexConfig) -> None:
     """Refuse to mix an index's vectors with another model's or another chunking's."""
-    meta = textdb.get_meta()
+    meta = {"embedding_backend": "torch", **textdb.get_meta()}  # older indexes: torch
     if not meta.get("embedding_model"):
         return
     wanted = config.build_key
@@ -202,18 +202,17 @@ def open_index(config: IndexConfig, *, model: SentenceTransformerEmbeddings | No
 
     textdb = TextDB(config.home / "sourcebook.sqlite")
     check_build(textdb, config)
-    model = model or load_model(config.embedding_model, config.embedding_backend)
+    model = model or load_model(
+        config.embedding_model,
+        config.embedding_backend,
+        cache_dir=config.encoder_cache,
+        calibration_folder=config.calibration_folder,
+    )
+    if model.backend != config.embedding_backend:  # fell back to torch: a different space
+        config = replace(config, embedding_backend=model.backend)
+        check_build(textdb, config)
     cached = CachedEmbeddings(model, textdb.get_vectors, textdb.put_vectors)
-    try:
-        client = make_chroma_client(config)
-    except Exception as e:
-        if textdb.read_only and not config.chroma_url:
-            raise StoreError(
-                f"the index in {config.home} is on a read-only file system, and Chroma on disk "
-                "cannot open it there; make it writable, or serve its vectors from a Chroma "
-                "server (SOURCEBOOK_CHROMA_URL)"
-            ) from e
-        raise
+    client = make_chroma_client(config)
     with chroma_errors("opening the collection"):
         chroma = Chroma(
             collection_name=config.collection_name,
@@ -255,6 +254,7 @@ def delete_index(config: IndexConfig) -> None:
                 meta["embedding_model"],
                 int(meta["chunk_tokens"]),
                 int(meta["chunk_overlap"]),
+                embedding_backend=meta.get("embedding_backend", "torch"),
             )
             names.add(built.collection_name)
     client = make_chroma_client(config)
@@ -272,15 +272,9 @@ def delete_index(config: IndexConfig) -> None:
 @contextmanager
 def ingest_lock(home: Path) -> Iterator[None]:
     """One ingest at a time per index; a second one is told who holds it."""
+    home.mkdir(parents=True, exist_ok=True)
     path = home / "ingest.lock"
-    try:
-        home.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
-    except OSError as e:
-        raise StoreError(
-            f"cannot write to the index folder {home} ({e.strerror or e}); an ingest needs to "
-            "write there (SOURCEBOOK_HOME); the index was left as it was"
-        ) from e
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
