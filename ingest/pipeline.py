@@ -2,36 +2,31 @@
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 import time
-from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from langchain_core.documents import Document
 from langchain_core.indexing import index as langchain_index
 
-from ingest.chunking import chunk_document, make_splitter
-from ingest.loaders import SUPPORTED, Extracted, LoadError, load
-from store import Index, StoredText, delete_index, ingest_lock, open_index
+from ingest.loaders import SUPPORTED
+from ingest.stream import Progress, Scan, Skipped, documents
+from store import Index, delete_index, ingest_lock, open_index
 from store.index import IndexConfig
+
+__all__ = ["IngestError", "IngestReport", "Progress", "Skipped", "ingest_folder", "list_files"]
 
 log = logging.getLogger(__name__)
 
-Progress = Callable[[int, int, str], None]  # (files done, files in all, current source)
+# Chunks per call to the encoder, measured by bench/ingest.py: larger batches sort by length
+# better (less padding) but gain little past this and delay the first write.
+INDEX_BATCH = 128
 
 
 class IngestError(Exception):
     """The ingest as a whole cannot run (missing folder, ...); the message says what to do."""
-
-
-@dataclass(frozen=True)
-class Skipped:
-    source: str
-    reason: str
 
 
 @dataclass(frozen=True)
@@ -53,15 +48,6 @@ class IngestReport:
     ignored: int = 0  # files of a type Sourcebook does not read
 
 
-@dataclass
-class _Scan:
-    """What this run found on disk, filled in while the documents stream past."""
-
-    hashes: dict[str, str] = field(default_factory=dict)  # source -> doc_hash
-    stats: dict[str, tuple[int, int]] = field(default_factory=dict)  # source -> (size, mtime)
-    skipped: list[Skipped] = field(default_factory=list)
-
-
 def list_files(folder: Path) -> tuple[list[Path], int]:
     """Supported files under `folder`, sorted; and how many others were passed over."""
     found, ignored = [], 0
@@ -78,83 +64,6 @@ def list_files(folder: Path) -> tuple[list[Path], int]:
             else:
                 ignored += 1
     return found, ignored
-
-
-def _documents(
-    index: Index,
-    folder: Path,
-    files: list[Path],
-    scan: _Scan,
-    max_bytes: int,
-    progress: Progress | None,
-) -> Iterator[Document]:
-    """Every chunk of every file, streamed: unchanged files from the index itself."""
-    done_before = index.textdb.indexed_files()
-    splitter = make_splitter(
-        index.model.count_tokens, index.config.chunk_tokens, index.config.chunk_overlap
-    )
-    for n, path in enumerate(files, start=1):
-        source = path.relative_to(folder).as_posix()
-        if progress:
-            progress(n - 1, len(files), source)
-        try:
-            docs = _chunks_of(
-                index, path, source, done_before.get(source), scan, max_bytes, splitter
-            )
-        except LoadError as e:
-            log.warning("skipped %s: %s", source, e)
-            scan.skipped.append(Skipped(source, str(e)))
-            docs = _kept_chunks(index, source, scan)  # a bad file never costs what was indexed
-        yield from docs
-    if progress:
-        progress(len(files), len(files), "")
-
-
-def _chunks_of(
-    index: Index,
-    path: Path,
-    source: str,
-    previous_hash: str | None,
-    scan: _Scan,
-    max_bytes: int,
-    splitter: object,
-) -> list[Document]:
-    try:
-        stat = path.stat()
-        if stat.st_size > max_bytes:
-            raise LoadError(
-                f"larger than {max_bytes / 1e6:g} MB (raise SOURCEBOOK_MAX_FILE_MB to ingest it)"
-            )
-        doc_hash = index.textdb.file_hash(source, stat.st_size, stat.st_mtime_ns)
-        data = None
-        if doc_hash is None:
-            data = path.read_bytes()
-            doc_hash = hashlib.sha256(data).hexdigest()[:32]
-    except OSError as e:
-        raise LoadError(f"cannot read it ({e.strerror or e})") from e
-    scan.stats[source] = (stat.st_size, stat.st_mtime_ns)
-    if doc_hash == previous_hash:
-        stored = index.textdb.stored_chunks(source, doc_hash)
-        if stored:
-            scan.hashes[source] = doc_hash
-            return [Document(page_content=t, metadata=m) for t, m in stored]
-    text = index.textdb.get_text(doc_hash)
-    if text is None:
-        if data is None:
-            data = path.read_bytes()
-        extracted = load(path, data)
-        text = StoredText(doc_hash, extracted.text, extracted.title, extracted.sections)
-        index.textdb.put_text(text)
-    scan.hashes[source] = doc_hash
-    doc = Extracted(text.text, text.title or path.stem, text.sections)
-    return chunk_document(doc, source, doc_hash, splitter)  # type: ignore[arg-type]
-
-
-def _kept_chunks(index: Index, source: str, scan: _Scan) -> list[Document]:
-    stored = index.textdb.stored_chunks(source)
-    if stored:
-        scan.hashes[source] = stored[0][1]["doc_hash"]
-    return [Document(page_content=t, metadata=m) for t, m in stored]
 
 
 def _remove_sources(index: Index, sources: list[str]) -> int:
@@ -234,9 +143,9 @@ def _run(
             )
     previous = index.textdb.indexed_files()
     index.textdb.set_meta({**index.config.build_key, "folder": str(folder)})
-    scan = _Scan()
+    scan = Scan()
     embedded_before = index.embeddings.texts_embedded
-    docs = _documents(index, folder, files, scan, int(max_file_mb * 1e6), progress)
+    docs = documents(index, folder, files, scan, int(max_file_mb * 1e6), progress)
     result = langchain_index(
         docs,
         index.records,
@@ -244,7 +153,7 @@ def _run(
         cleanup="scoped_full" if paths else "full",
         source_id_key="source",
         key_encoder="sha256",
-        batch_size=64,
+        batch_size=INDEX_BATCH,
     )
     deleted = result["num_deleted"] + _remove_sources(index, [g for g in gone if g in previous])
     skipped = {s.source for s in scan.skipped}
@@ -273,7 +182,7 @@ def _run(
 def _report(
     folder: Path,
     previous: dict[str, str],
-    scan: _Scan,
+    scan: Scan,
     removed: list[str],
     skipped: set[str],
     result: dict[str, int],

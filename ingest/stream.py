@@ -1,0 +1,138 @@
+"""The stream of chunks an ingest feeds to the index: files read, parsed and chunked in a thread,
+ahead of the encoder."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from langchain_core.documents import Document
+
+from ingest.chunking import chunk_document, make_splitter
+from ingest.loaders import Extracted, LoadError, load
+from ingest.prefetch import prefetch
+from store import Index, StoredText
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[int, int, str], None]  # (files done, files in all, current source)
+
+# Chunks read ahead of the encoder: enough to cover a slow file, bounded in memory (~2 MB).
+PREFETCH_CHUNKS = 1024
+
+
+@dataclass(frozen=True)
+class Skipped:
+    source: str
+    reason: str
+
+
+@dataclass
+class Scan:
+    """What this run found on disk, filled in while the documents stream past."""
+
+    hashes: dict[str, str] = field(default_factory=dict)  # source -> doc_hash
+    stats: dict[str, tuple[int, int]] = field(default_factory=dict)  # source -> (size, mtime)
+    skipped: list[Skipped] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class _FileStarted:
+    """A marker in the document stream: the chunks of file `n` (of `total`) follow."""
+
+    n: int
+    total: int
+    source: str
+
+
+def documents(
+    index: Index,
+    folder: Path,
+    files: list[Path],
+    scan: Scan,
+    max_bytes: int,
+    progress: Progress | None,
+) -> Iterator[Document]:
+    """Every chunk of every file, streamed: read, parsed and chunked in a thread, up to
+    PREFETCH_CHUNKS ahead of the encoder, so that parsing overlaps with embedding."""
+    items = _read_files(index, folder, files, scan, max_bytes)
+    for item in prefetch(items, PREFETCH_CHUNKS, name="ingest-reader"):
+        if isinstance(item, _FileStarted):
+            if progress:
+                progress(item.n - 1, item.total, item.source)
+        else:
+            yield item
+    if progress:
+        progress(len(files), len(files), "")
+
+
+def _read_files(
+    index: Index, folder: Path, files: list[Path], scan: Scan, max_bytes: int
+) -> Iterator[Document | _FileStarted]:
+    """Each file's marker, then its chunks: unchanged files' chunks come from the index itself."""
+    done_before = index.textdb.indexed_files()
+    splitter = make_splitter(
+        index.model.count_tokens, index.config.chunk_tokens, index.config.chunk_overlap
+    )
+    for n, path in enumerate(files, start=1):
+        source = path.relative_to(folder).as_posix()
+        yield _FileStarted(n, len(files), source)
+        try:
+            docs = _chunks_of(
+                index, path, source, done_before.get(source), scan, max_bytes, splitter
+            )
+        except LoadError as e:
+            log.warning("skipped %s: %s", source, e)
+            scan.skipped.append(Skipped(source, str(e)))
+            docs = _kept_chunks(index, source, scan)  # a bad file never costs what was indexed
+        yield from docs
+
+
+def _chunks_of(
+    index: Index,
+    path: Path,
+    source: str,
+    previous_hash: str | None,
+    scan: Scan,
+    max_bytes: int,
+    splitter: object,
+) -> list[Document]:
+    try:
+        stat = path.stat()
+        if stat.st_size > max_bytes:
+            raise LoadError(
+                f"larger than {max_bytes / 1e6:g} MB (raise SOURCEBOOK_MAX_FILE_MB to ingest it)"
+            )
+        doc_hash = index.textdb.file_hash(source, stat.st_size, stat.st_mtime_ns)
+        data = None
+        if doc_hash is None:
+            data = path.read_bytes()
+            doc_hash = hashlib.sha256(data).hexdigest()[:32]
+    except OSError as e:
+        raise LoadError(f"cannot read it ({e.strerror or e})") from e
+    scan.stats[source] = (stat.st_size, stat.st_mtime_ns)
+    if doc_hash == previous_hash:
+        stored = index.textdb.stored_chunks(source, doc_hash)
+        if stored:
+            scan.hashes[source] = doc_hash
+            return [Document(page_content=t, metadata=m) for t, m in stored]
+    text = index.textdb.get_text(doc_hash)
+    if text is None:
+        if data is None:
+            data = path.read_bytes()
+        extracted = load(path, data)
+        text = StoredText(doc_hash, extracted.text, extracted.title, extracted.sections)
+        index.textdb.put_text(text)
+    scan.hashes[source] = doc_hash
+    doc = Extracted(text.text, text.title or path.stem, text.sections)
+    return chunk_document(doc, source, doc_hash, splitter)  # type: ignore[arg-type]
+
+
+def _kept_chunks(index: Index, source: str, scan: Scan) -> list[Document]:
+    stored = index.textdb.stored_chunks(source)
+    if stored:
+        scan.hashes[source] = stored[0][1]["doc_hash"]
+    return [Document(page_content=t, metadata=m) for t, m in stored]
