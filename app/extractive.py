@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from app.sentences import split_sentences
+from app.sentences import merge_short_runs, split_sentences
 from app.text import content_terms
 from store import Hit, Index
 
@@ -26,7 +26,8 @@ class Candidate:
     score: float
     dense: float
     coverage: float  # share of the question's term weight found in the sentence
-    context_coverage: float  # ... found in the sentence's passage
+    context_coverage: float  # ... found in the sentence's passage (without its title)
+    plain_dense: float = 0.0  # similarity without the title frame (set on the best only)
 
 
 @dataclass(frozen=True)
@@ -42,14 +43,13 @@ class Tuning:
     coverage: float = 0.3
     context: float = 0.6
     length: float = 0.3
-    # Answering at all: a logistic model over the best sentence's passage similarity, its own
-    # similarity, its passage's term coverage and its length in words.
-    w_passage: float = 6.7
-    w_dense: float = 1.9
-    w_context: float = 2.4
-    w_words: float = 0.04
-    bias: float = -7.6
-    answer_bar: float = 0.5  # probability that the documents answer, below which we refuse
+    # Answering at all: a logistic model over the best sentence's similarity to the question,
+    # its passage's share of the question's terms, and its length in words (up to 40).
+    w_dense: float = 6.16
+    w_context: float = 2.6
+    w_words: float = 0.057
+    bias: float = -5.94
+    answer_bar: float = 0.55  # probability that the documents answer, below which we refuse
     extra_margin: float = 0.15  # a further sentence must score within this of the best
 
 
@@ -69,13 +69,20 @@ def coverage(terms: set[str], weights: dict[str, float]) -> float:
     return sum(w for t, w in weights.items() if t in terms) / total if total else 0.0
 
 
+def frame_of(hit: Hit) -> str:
+    """The title (and heading) a passage sits under, in words."""
+    title = re.sub(r"[-_]+", " ", hit.title).strip()
+    return f"{title} > {hit.heading}" if hit.heading and hit.heading != hit.title else title
+
+
 def candidates(index: Index, question: str, hits: list[Hit], tuning: Tuning) -> list[Candidate]:
     """Every sentence of the retrieved passages, best first."""
     q_terms = content_terms(question)
     weights = term_weights(index, q_terms, question)
     spans: dict[tuple[str, int], tuple[Hit, int, int]] = {}
     for hit in hits:
-        for start, end in split_sentences(hit.text, offset=hit.start):
+        sentences = merge_short_runs(hit.text, split_sentences(hit.text, hit.start), hit.start)
+        for start, end in sentences:
             if end - start <= MAX_QUOTE_CHARS and re.search(
                 r"\w{2}", hit.text[start - hit.start : end - hit.start]
             ):
@@ -84,30 +91,41 @@ def candidates(index: Index, question: str, hits: list[Hit], tuning: Tuning) -> 
         return []
     items = list(spans.values())
     texts = [hit.text[s - hit.start : e - hit.start] for hit, s, e in items]
-    vectors = index.model.encode([question, *texts])
+    # A sentence is read with its document's title (and heading) before it: "It was held in
+    # Dushanbe" says where *the 14th forum* was only next to that title.
+    framed = [f"{frame_of(hit)}: {text}" for (hit, _, _), text in zip(items, texts, strict=True)]
+    vectors = index.model.encode([question, *framed])
     dense = vectors[1:] @ vectors[0]
-    context_cov = {hit.chunk_id: coverage(set(content_terms(hit.text)), weights) for hit in hits}
+    framed_cov = {
+        hit.chunk_id: coverage(set(content_terms(f"{frame_of(hit)} {hit.text}")), weights)
+        for hit in hits
+    }
+    plain_cov = {hit.chunk_id: coverage(set(content_terms(hit.text)), weights) for hit in hits}
     out = []
     for (hit, start, end), text, sim in zip(items, texts, dense, strict=True):
         cov = coverage(set(content_terms(text)), weights)
-        ctx = context_cov[hit.chunk_id]
         length = min(len(text.split()), 30) / 30
         score = (
             tuning.dense * float(sim)
             + tuning.coverage * cov
-            + tuning.context * ctx
+            + tuning.context * framed_cov[hit.chunk_id]
             + tuning.length * length
         )
-        out.append(Candidate(hit, start, end, text, score, float(sim), cov, ctx))
+        out.append(
+            Candidate(hit, start, end, text, score, float(sim), cov, plain_cov[hit.chunk_id])
+        )
     out.sort(key=lambda c: (-c.score, c.hit.source, c.start))
+    # Whether to answer is judged without the title: every sentence of an on-topic document
+    # looks relevant next to its title, answer or not.
+    plain = index.model.encode([question, out[0].text])
+    out[0] = replace(out[0], plain_dense=float(plain[1] @ plain[0]))
     return out
 
 
 def answer_probability(best: Candidate, tuning: Tuning) -> float:
     """How likely the documents answer the question, judged from its best sentence."""
     z = (
-        tuning.w_passage * best.hit.similarity
-        + tuning.w_dense * best.dense
+        tuning.w_dense * best.plain_dense
         + tuning.w_context * best.context_coverage
         + tuning.w_words * min(len(best.text.split()), 40)
         + tuning.bias

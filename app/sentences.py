@@ -67,3 +67,37 @@ def split_sentences(text: str, offset: int = 0) -> list[tuple[int, int]]:
         if right > left:
             trimmed.append((offset + start + left, offset + start + right))
     return trimmed
+
+
+def _is_short_line(piece: str) -> bool:
+    return len(piece.split()) < 12 and not piece.rstrip().endswith((".", "!", "?", ":"))
+
+
+def merge_short_runs(
+    text: str, spans: list[tuple[int, int]], offset: int = 0
+) -> list[tuple[int, int]]:
+    """Join a run of 2 to 4 short lines (a byline, an address, a caption with its credit) into
+    one span, since such lines only say something together: "PARK Joungho / Research Fellow /
+    Korea Institute for International Economic Policy". Headings start a new run."""
+    out: list[tuple[int, int]] = []
+    run: list[tuple[int, int]] = []
+
+    def close() -> None:
+        if 2 <= len(run) <= 4:
+            out.append((run[0][0], run[-1][1]))
+        else:
+            out.extend(run)
+        run.clear()
+
+    for start, end in spans:
+        piece = text[start - offset : end - offset]
+        gap = text[run[-1][1] - offset : start - offset] if run else ""
+        if _is_short_line(piece) and not piece.startswith("#") and (not run or gap.strip() == ""):
+            if run and "\n" not in gap:  # two short sentences on one line are not a run of lines
+                close()
+            run.append((start, end))
+        else:
+            close()
+            out.append((start, end))
+    close()
+    return out

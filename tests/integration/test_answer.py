@@ -1,0 +1,88 @@
+"""`answer()` over the default corpus: cited, verbatim, refusing, following up, deterministic."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from app import AnswerError, answer
+from app.library import document_text
+
+pytestmark = pytest.mark.integration
+
+
+def test_answer_cites_verbatim_quotes_with_exact_offsets(corpus_settings) -> None:  # type: ignore[no-untyped-def]
+    a = answer(
+        "Who co-hosted the 14th Korea-Central Asia Cooperation Forum?", settings=corpus_settings
+    )
+    assert a.answered
+    assert "Muhriddin" in a.text and "Chung Eui-yong" in a.text
+    assert a.citations and all(f"[{c.n}]" in a.text for c in a.citations)
+    for c in a.citations:
+        _, text = document_text(c.source, corpus_settings)
+        assert text[c.start : c.end] == c.quote
+    assert a.retrieved and a.retrieved[0].score >= a.retrieved[-1].score
+
+
+def test_every_sentence_of_the_answer_is_a_cited_quote(corpus_settings) -> None:  # type: ignore[no-untyped-def]
+    a = answer("When did Korea join the CICA?", settings=corpus_settings)
+    assert a.answered and "2006" in a.text
+    folded_quotes = [" ".join(c.quote.split()) for c in a.citations]
+    for part in a.text.split("] "):
+        claim = part.rsplit(" [", 1)[0].strip()
+        assert any(claim in q for q in folded_quotes), claim
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Who won the 2018 FIFA World Cup?",
+        "What is the population of Uzbekistan?",
+        "How much did Korea invest in Kazakhstan's oil sector in 2015?",
+    ],
+)
+def test_refuses_when_the_documents_do_not_say(corpus_settings, question: str) -> None:  # type: ignore[no-untyped-def]
+    a = answer(question, settings=corpus_settings)
+    assert not a.answered
+    assert a.citations == []
+    assert "don't say" in a.text
+    assert a.retrieved  # the closest passages are still there to show, marked as not an answer
+
+
+def test_follow_up_uses_the_conversation(corpus_settings) -> None:  # type: ignore[no-untyped-def]
+    first = "Where was the 12th ROK-Central Asia Cooperation Forum held?"
+    history = [{"role": "user", "content": first}, {"role": "assistant", "content": "..."}]
+    a = answer("Which minister represented Korea there?", history, settings=corpus_settings)
+    assert a.answered and "Kang Kyung-wha" in a.text
+    assert "12th" in a.standalone_question
+
+
+def test_same_question_same_answer(corpus_settings) -> None:  # type: ignore[no-untyped-def]
+    q = "Which countries did President Moon Jae-in visit in April 2019?"
+    assert answer(q, settings=corpus_settings) == answer(q, settings=corpus_settings)
+
+
+def test_bad_questions_are_refused_with_a_reason(corpus_settings) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(AnswerError, match="empty"):
+        answer("   ", settings=corpus_settings)
+    with pytest.raises(AnswerError, match="SOURCEBOOK_MAX_QUESTION_CHARS"):
+        answer("why " * 1000, settings=corpus_settings)
+
+
+def test_cli_ask_json(corpus_settings) -> None:  # type: ignore[no-untyped-def]
+    env = {**os.environ, "SOURCEBOOK_HOME": str(corpus_settings.home)}
+    out = subprocess.run(
+        [sys.executable, "-m", "app.cli", "ask", "What was the theme of the 14th forum?", "--json"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=True,
+    )
+    data = json.loads(out.stdout)
+    assert data["answered"] and "COVID" in data["text"]
+    assert {"n", "source", "quote", "start", "end", "score"} <= set(data["citations"][0])
