@@ -65,7 +65,7 @@ class _Writer:
 
 
 def _walk(node: Any, out: _Writer, pre: bool = False) -> None:
-    from bs4 import Comment, NavigableString, Tag
+    from bs4.element import Comment, NavigableString, Tag
 
     for child in node.children:
         if isinstance(child, Comment):
@@ -100,7 +100,7 @@ def load_html(data: bytes, stem: str) -> Extracted:
         soup = BeautifulSoup(data, "lxml")
     except (ValueError, TypeError) as e:
         raise LoadError(f"cannot parse the HTML ({e})") from e
-    root = soup.find("main") or soup.find(attrs={"role": "main"}) or soup.find("article")
+    root = soup.find("main") or soup.select_one("[role=main]") or soup.find("article")
     root = root or soup.body or soup
     out = _Writer()
     _walk(root, out)
