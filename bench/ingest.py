@@ -1,0 +1,205 @@
+"""Ingest benchmark: full ingest and unchanged re-ingest, the raw encoder rate as the ceiling,
+and the encoder backends side by side on the same chunks.
+
+    .venv/bin/python bench/ingest.py            # bundled corpus + Debian's python3.11-doc
+    .venv/bin/python bench/ingest.py --small    # bundled corpus only, a CI-sized run
+
+Every measurement runs in its own process, so each peak RSS is that job's alone. The figures
+are wall-clock on a shared machine: run it when the machine is quiet, and read ratios (which
+hold better than absolute rates).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import shutil
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parent.parent
+PYTHON = sys.executable
+SOURCEBOOK = str(Path(PYTHON).parent / "sourcebook")
+PYDOC = Path("/usr/share/doc/python3.11/html")
+BACKENDS = ("torch", "openvino", "openvino-int8")
+OFFLINE = {"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1"}
+
+
+def run_measured(cmd: list[str], env: dict[str, str]) -> tuple[str, float, float]:
+    """Run `cmd`; its stdout, wall seconds and peak RSS in MB (this process tree's alone)."""
+    started = time.monotonic()
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    assert proc.stdout is not None
+    out = proc.stdout.read().decode()
+    _, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode not in (0, 3):  # 3: some files were skipped, which is fine here
+        raise SystemExit(f"{' '.join(cmd)} failed with exit status {proc.returncode}")
+    return out, time.monotonic() - started, usage.ru_maxrss / 1024
+
+
+def ensure_pydoc() -> Path:
+    """Debian's Python documentation: ~530 real HTML files, installed if missing."""
+    if not PYDOC.is_dir():
+        print("installing python3.11-doc with apt-get ...", flush=True)
+        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+        subprocess.run(["apt-get", "install", "-y", "-qq", "python3.11-doc"], env=env, check=True)
+    return PYDOC
+
+
+def ingest(home: Path, folder: Path, backend: str, cache: Path) -> dict[str, Any]:
+    """One `sourcebook ingest` in a fresh process: its report, wall time and peak RSS."""
+    env = {
+        **os.environ,
+        **OFFLINE,
+        "SOURCEBOOK_HOME": str(home),
+        "SOURCEBOOK_SOURCES": str(folder),
+        "SOURCEBOOK_EMBEDDING_BACKEND": backend,
+        "SOURCEBOOK_CACHE_DIR": str(cache),
+    }
+    out, wall, rss = run_measured([SOURCEBOOK, "ingest", "--json"], env)
+    return {**json.loads(out), "wall": wall, "rss_mb": rss}
+
+
+def index_chunks(home: Path) -> list[str]:
+    with sqlite3.connect(home / "sourcebook.sqlite") as db:
+        return [row[0] for row in db.execute("SELECT text FROM chunks ORDER BY rowid")]
+
+
+def encode_rate(backend: str, chunks_file: Path, cache: Path, batch: int = 32) -> dict[str, Any]:
+    """Raw `SentenceTransformer.encode` on the chunks, in a fresh process."""
+    cmd = [PYTHON, __file__, "--worker", backend, str(chunks_file), str(cache), str(batch)]
+    out, _, rss = run_measured(cmd, {**os.environ, **OFFLINE})
+    last = [line for line in out.splitlines() if line.startswith("{")][-1]  # nncf prints too
+    return {**json.loads(last), "rss_mb": rss}
+
+
+def worker(backend: str, chunks_file: Path, cache: Path, batch: int) -> None:
+    """Load the model as Sourcebook does (exporting first if need be), then time one encode."""
+    sys.path.insert(0, str(REPO))
+    from store.embeddings import make_embeddings
+    from store.encoders import calibration_texts
+
+    texts = json.loads(chunks_file.read_text())
+    model = make_embeddings(
+        "all-MiniLM-L6-v2",
+        backend,
+        batch_size=batch,
+        cache_dir=cache,
+        calibration=lambda: calibration_texts(REPO / "corpus"),
+    )
+    model.encode(texts[:batch])  # warm-up: first-call allocations and graph compilation
+    started = time.monotonic()
+    model.encode(texts)
+    seconds = time.monotonic() - started
+    print(
+        json.dumps({"backend": model.backend, "chunks": len(texts), "per_s": len(texts) / seconds})
+    )
+
+
+def show_ingest(name: str, first: dict[str, Any], again: dict[str, Any]) -> float:
+    files = first["added"] + first["updated"] + first["unchanged"]
+    chunks = first["chunks_added"]
+    rate = chunks / first["seconds"]
+    print(f"\n== {name}: full ingest ({first['texts_embedded']} texts embedded)")
+    print(f"  files {files}, chunks {chunks}")
+    print(f"  ingest {first['seconds']:.1f} s (process wall {first['wall']:.1f} s)")
+    print(f"  files/s {files / first['seconds']:.2f}, chunks/s {rate:.1f}")
+    print(f"  peak RSS {first['rss_mb']:.0f} MB")
+    print(
+        f"  re-ingest, nothing changed: {again['seconds']:.2f} s (process wall "
+        f"{again['wall']:.1f} s), {again['texts_embedded']} embedded"
+    )
+    return rate
+
+
+def compare_backends(chunks_file: Path, cache: Path, backends: list[str]) -> dict[str, float]:
+    print(
+        f"\n== encoder backends side by side on {len(json.loads(chunks_file.read_text()))} "
+        "chunks (raw SentenceTransformer.encode, batch 32, one process each)"
+    )
+    rates: dict[str, float] = {}
+    for backend in backends:
+        r = encode_rate(backend, chunks_file, cache)
+        rates[backend] = r["per_s"]
+        ratio = r["per_s"] / rates.get("torch", r["per_s"])
+        ran = "" if r["backend"] == backend else f" (fell back to {r['backend']})"
+        print(
+            f"  {backend:14} {r['per_s']:7.1f} chunks/s  peak RSS {r['rss_mb']:5.0f} MB  "
+            f"{ratio:4.2f}x torch fp32{ran}"
+        )
+    return rates
+
+
+def compare_batches(chunks_file: Path, cache: Path, backend: str) -> None:
+    print(f"\n== batch size ({backend})")
+    for batch in (8, 16, 32, 64, 128):
+        print(
+            f"  batch {batch:4}: {encode_rate(backend, chunks_file, cache, batch)['per_s']:.1f} chunks/s"
+        )
+
+
+def prepare(args: argparse.Namespace, work: Path) -> None:
+    """Export every backend once (cached), so that no timing below includes an export."""
+    probe = work / "probe.json"
+    probe.write_text(json.dumps(["warm-up"]))
+    for backend in {args.backend, *args.backends}:
+        started = time.monotonic()
+        encode_rate(backend, probe, args.cache)
+        print(f"{backend}: ready in {time.monotonic() - started:.1f} s (export if not cached)")
+
+
+def bench_corpus(name: str, folder: Path, args: argparse.Namespace, work: Path) -> None:
+    home = work / f"home-{name.replace(' ', '-')}"
+    first = ingest(home, folder, args.backend, args.cache)
+    again = ingest(home, folder, args.backend, args.cache)
+    rate = show_ingest(name, first, again)
+    chunks = index_chunks(home)
+    sample = random.Random(0).sample(chunks, min(args.sample, len(chunks)))
+    chunks_file = work / f"chunks-{name}.json"
+    chunks_file.write_text(json.dumps(sample))
+    rates = compare_backends(chunks_file, args.cache, args.backends)
+    raw = rates.get(args.backend) or encode_rate(args.backend, chunks_file, args.cache)["per_s"]
+    print(
+        f"  end-to-end ingest {rate:.1f} chunks/s = {rate / raw:.0%} of the raw "
+        f"{args.backend} rate ({raw:.1f}/s)  [target >= 85%]"
+    )
+    if args.batches:
+        compare_batches(chunks_file, args.cache, args.backend)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--small", action="store_true", help="bundled corpus only (CI-sized)")
+    parser.add_argument("--backend", default="openvino-int8", help="backend of the full ingest")
+    parser.add_argument("--backends", nargs="+", default=list(BACKENDS), help="to compare")
+    parser.add_argument("--sample", type=int, default=800, help="chunks for the encoder runs")
+    parser.add_argument("--batches", action="store_true", help="also compare batch sizes")
+    parser.add_argument("--cache", type=Path, default=Path.home() / ".cache" / "sourcebook")
+    parser.add_argument("--worker", nargs=4, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.worker:
+        backend, chunks, cache, batch = args.worker
+        worker(backend, Path(chunks), Path(cache), int(batch))
+        return
+    print(f"load average at start: {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores")
+    work = Path(tempfile.mkdtemp(prefix="sourcebook-bench-"))
+    try:
+        prepare(args, work)
+        bench_corpus("bundled corpus", REPO / "corpus", args, work)
+        if not args.small:
+            bench_corpus("python3.11-doc", ensure_pydoc(), args, work)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    print(f"\nload average at end: {os.getloadavg()[0]:.2f}")
+
+
+if __name__ == "__main__":
+    main()
