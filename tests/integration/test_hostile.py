@@ -218,4 +218,4 @@ def test_ask_api_refuses_an_oversized_question_and_keeps_answering(app_url: str)
         client.predict("x" * 5000, [], api_name="/ask")
     assert "Traceback" not in str(refused.value)
     reply = client.predict(FORUM, [], api_name="/ask")
-    assert reply["answered"] and "12th" in reply["answer"]
+    assert reply["answered"] and reply["citations"]
