@@ -21,6 +21,7 @@ FUZZ = settings(
     deadline=None,  # timings belong in benchmarks; a hang shows as a test that never ends
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
     derandomize=True,  # the same cases in every run: CI never fails on a new draw
+    database=None,  # nothing written into the work tree
 )
 
 
