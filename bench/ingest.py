@@ -108,16 +108,20 @@ def show_ingest(name: str, first: dict[str, Any], again: dict[str, Any]) -> floa
     files = first["added"] + first["updated"] + first["unchanged"]
     chunks = first["chunks_added"]
     rate = chunks / first["seconds"]
+    # The unchanged re-ingest is the fixed cost (start-up, model load, scan): what is left of the
+    # full ingest is the pipeline proper (read, parse, chunk, embed, write).
+    steady = chunks / max(first["seconds"] - again["seconds"], 1e-9)
     print(f"\n== {name}: full ingest ({first['texts_embedded']} texts embedded)")
     print(f"  files {files}, chunks {chunks}")
     print(f"  ingest {first['seconds']:.1f} s (process wall {first['wall']:.1f} s)")
     print(f"  files/s {files / first['seconds']:.2f}, chunks/s {rate:.1f}")
     print(f"  peak RSS {first['rss_mb']:.0f} MB")
+    print(f"  without the fixed cost (the unchanged re-ingest's time): chunks/s {steady:.1f}")
     print(
         f"  re-ingest, nothing changed: {again['seconds']:.2f} s (process wall "
         f"{again['wall']:.1f} s), {again['texts_embedded']} embedded"
     )
-    return rate
+    return steady
 
 
 def compare_backends(chunks_file: Path, cache: Path, backends: list[str]) -> dict[str, float]:
@@ -168,7 +172,8 @@ def bench_corpus(name: str, folder: Path, args: argparse.Namespace, work: Path) 
     rates = compare_backends(chunks_file, args.cache, args.backends)
     raw = rates.get(args.backend) or encode_rate(args.backend, chunks_file, args.cache)["per_s"]
     print(
-        f"  end-to-end ingest {rate:.1f} chunks/s = {rate / raw:.0%} of the raw "
+        f"  end-to-end ingest (without the fixed cost) {rate:.1f} chunks/s = {rate / raw:.0%} "
+        "of the raw "
         f"{args.backend} rate ({raw:.1f}/s)  [target >= 85%]"
     )
     if args.batches:
