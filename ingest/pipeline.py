@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+from langchain_core.indexing import IndexingResult
 from langchain_core.indexing import index as langchain_index
 
 from ingest.loaders import SUPPORTED
@@ -185,7 +186,7 @@ def _report(
     scan: Scan,
     removed: list[str],
     skipped: set[str],
-    result: dict[str, int],
+    result: IndexingResult,
     deleted: int,
     ignored: int,
     index: Index,

@@ -129,7 +129,8 @@ class SentenceTransformerEmbeddings(Embeddings):
         return self.encode(texts).tolist() if texts else []
 
     def embed_query(self, text: str) -> list[float]:
-        return self.encode([text])[0].tolist()
+        vector: list[float] = self.encode([text])[0].tolist()
+        return vector
 
 
 class CachedEmbeddings(Embeddings):
