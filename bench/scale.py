@@ -1,7 +1,7 @@
 """Scale benchmark: memory while ingesting thousands of real files, and search latency at
 100,000 chunks on disk and against a Chroma server, with how the BM25 half scales.
 
-    .venv/bin/python bench/scale.py --small    # CI-sized: 150 and 300 files; 10,000 chunks
+    .venv/bin/python bench/scale.py --small    # CI-sized: 50 and 100 files; 10,000 chunks
     .venv/bin/python bench/scale.py            # by hand: 5,000 and 10,285 files; 100,000 chunks
 
 Files are real text: the HTML of Debian's documentation packages (installed with apt-get if
@@ -331,7 +331,7 @@ def main() -> None:
     parser.add_argument("--chunks", type=int, help="chunks for the search benchmark")
     parser.add_argument("--skip-ingest", action="store_true")
     args = parser.parse_args()
-    sizes = [int(n) for n in (args.files or ("150,300" if args.small else "5000,20000")).split(",")]
+    sizes = [int(n) for n in (args.files or ("50,100" if args.small else "5000,20000")).split(",")]
     total = args.chunks or (10_000 if args.small else 100_000)
     os.environ.update(OFFLINE)
     warnings.filterwarnings("ignore")  # bs4 on XHTML pages; the loaders' business, not ours
