@@ -110,18 +110,17 @@ def ms(values: list[float]) -> str:
     )
 
 
-def doc_files() -> list[Path]:
-    """Every HTML file of the documentation packages, installed with apt-get if missing."""
-    if not all(d.is_dir() for d in DOC_DIRS):
-        print(f"installing {' '.join(PACKAGES)} with apt-get ...", flush=True)
+def doc_files(packages: int) -> list[Path]:
+    """Every HTML file of the first `packages` documentation packages, installed with apt-get
+    if missing."""
+    names, dirs = PACKAGES[:packages], DOC_DIRS[:packages]
+    if not all(d.is_dir() for d in dirs):
+        print(f"installing {' '.join(names)} with apt-get ...", flush=True)
         env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-        subprocess.run(
-            ["apt-get", "install", "-y", "-qq", "--no-install-recommends", *PACKAGES],
-            env=env,
-            check=True,
-        )
-    files = [p for d in DOC_DIRS for p in sorted(d.rglob("*.htm*")) if p.is_file()]
-    print(f"documentation: {len(files)} HTML files in {', '.join(str(d) for d in DOC_DIRS)}")
+        apt = ["apt-get", "install", "-y", "-qq", "--no-install-recommends", *names]
+        subprocess.run(apt, env=env, check=True)
+    files = [p for d in dirs for p in sorted(d.rglob("*.htm*")) if p.is_file()]
+    print(f"documentation: {len(files)} HTML files in {', '.join(str(d) for d in dirs)}")
     return files
 
 
@@ -340,7 +339,7 @@ def main() -> None:
     from store import IndexConfig, open_index
 
     quiet_libraries()
-    files = doc_files()
+    files = doc_files(2 if args.small else len(PACKAGES))  # --small: python and postgresql
     with tempfile.TemporaryDirectory(prefix="sb-scale-") as tmp:
         work = Path(tmp)
         if not args.skip_ingest:
