@@ -8,7 +8,8 @@ import importlib
 import logging
 import os
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -54,6 +55,23 @@ def _offline() -> None:
     os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
 
 
+# optimum-intel warns on every load of an exported model that it "could not infer whether the
+# model was already converted" (it was: sentence-transformers passes file_name); not ours to show.
+OPTIMUM_LOADER = "optimum.intel.openvino.modeling_base"
+
+
+@contextmanager
+def _quiet(logger_name: str) -> Iterator[None]:
+    """Hide a third-party logger's warnings for the duration."""
+    logger = logging.getLogger(logger_name)
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+
+
 def _load(
     path: Path,
     backend: str,
@@ -68,7 +86,9 @@ def _load(
         return SentenceTransformer(str(path), device="cpu"), torch_encoder
     try:
         encoder = resolve_encoder(path, backend, cache_dir=cache_dir, calibration=calibration)
-        return SentenceTransformer(str(encoder.path), device="cpu", **encoder.kwargs), encoder
+        with _quiet(OPTIMUM_LOADER):
+            model = SentenceTransformer(str(encoder.path), device="cpu", **encoder.kwargs)
+        return model, encoder
     except BackendUnavailable as e:
         reason = str(e)
     except Exception as e:  # a broken export or runtime: torch still answers
