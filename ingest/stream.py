@@ -11,8 +11,9 @@ from pathlib import Path
 
 from langchain_core.documents import Document
 
+from ingest.bounded import load_bounded
 from ingest.chunking import chunk_document, make_splitter
-from ingest.loaders import Extracted, LoadError, load
+from ingest.loaders import Extracted, LoadError
 from ingest.prefetch import prefetch
 from store import Index, StoredText
 
@@ -123,7 +124,7 @@ def _chunks_of(
     if text is None:
         if data is None:
             data = path.read_bytes()
-        extracted = load(path, data)
+        extracted = load_bounded(path, data)
         text = StoredText(doc_hash, extracted.text, extracted.title, extracted.sections)
         index.textdb.put_text(text)
     scan.hashes[source] = doc_hash

@@ -1,0 +1,53 @@
+"""Parse a document in a worker process under a time bound, so no file can hang an ingest."""
+
+from __future__ import annotations
+
+import atexit
+import logging
+import multiprocessing
+import threading
+from multiprocessing.pool import Pool
+from pathlib import Path
+
+from ingest.loaders import Extracted, LoadError, load
+
+log = logging.getLogger(__name__)
+
+PARSE_SECONDS = 60.0  # far beyond any real document; a parser stuck in a loop is stopped here
+IN_PROCESS = (".txt", ".md", ".markdown")  # decoding text cannot hang: no worker needed
+
+_pool: Pool | None = None
+_lock = threading.Lock()
+
+
+def _get_pool() -> Pool:
+    global _pool
+    if _pool is None:
+        # forkserver: a clean worker, not a fork of a process holding model and thread state.
+        _pool = multiprocessing.get_context("forkserver").Pool(1)
+        atexit.register(_reset_pool)  # before module teardown, or Pool.__del__ complains
+    return _pool
+
+
+def _reset_pool() -> None:
+    global _pool
+    if _pool is not None:
+        _pool.terminate()  # the only way to stop a parser that does not return
+        _pool = None
+
+
+def load_bounded(path: Path, data: bytes, seconds: float = PARSE_SECONDS) -> Extracted:
+    """`load(path, data)`, in a worker that is killed if it takes longer than `seconds`."""
+    if path.suffix.lower() in IN_PROCESS:
+        return load(path, data)
+    with _lock:
+        job = _get_pool().apply_async(load, (path, data))
+    try:
+        return job.get(timeout=seconds)
+    except multiprocessing.TimeoutError:
+        log.warning("stopped parsing %s after %g s", path.name, seconds)
+        with _lock:
+            _reset_pool()
+        raise LoadError(
+            f"parsing took longer than {seconds:g} s; the file looks malformed"
+        ) from None
