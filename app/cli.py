@@ -57,12 +57,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    # Our own warnings (a backend falling back, ...) show; libraries' chatter only with -v.
     logging.basicConfig(
-        level=logging.INFO if args.verbose else logging.WARNING,
-        format="%(levelname)s %(name)s: %(message)s"
-        if args.verbose
-        else "%(levelname)s: %(message)s",
+        level=logging.INFO if args.verbose else logging.ERROR,
+        format="%(levelname)s %(name)s: %(message)s" if args.verbose else "sourcebook: %(message)s",
     )
+    if not args.verbose:
+        for ours in ("app", "ingest", "store"):
+            logging.getLogger(ours).setLevel(logging.WARNING)
     from app.errors import user_message
 
     try:

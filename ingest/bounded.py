@@ -24,9 +24,14 @@ def _get_pool() -> Pool:
     global _pool
     if _pool is None:
         # forkserver: a clean worker, not a fork of a process holding model and thread state.
-        _pool = multiprocessing.get_context("forkserver").Pool(1)
+        _pool = multiprocessing.get_context("forkserver").Pool(1, initializer=_quiet)
         atexit.register(_reset_pool)  # before module teardown, or Pool.__del__ complains
     return _pool
+
+
+def _quiet() -> None:
+    """Parsers log what they repair ("EOF marker not found"); the skip reason says enough."""
+    logging.basicConfig(level=logging.ERROR)
 
 
 def _reset_pool() -> None:

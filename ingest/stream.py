@@ -86,7 +86,7 @@ def _read_files(
                 index, path, source, done_before.get(source), scan, max_bytes, splitter
             )
         except LoadError as e:
-            log.warning("skipped %s: %s", source, e)
+            log.info("skipped %s: %s", source, e)  # the report lists it
             scan.skipped.append(Skipped(source, str(e)))
             docs = _kept_chunks(index, source, scan)  # a bad file never costs what was indexed
         yield from docs
