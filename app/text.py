@@ -1,4 +1,4 @@
-"""Words of questions and passages: tokens, light stemming, question types."""
+"""Words of questions and passages: tokens, stopwords and Snowball stems."""
 
 from __future__ import annotations
 
@@ -39,52 +39,3 @@ def content_terms(text: str) -> list[str]:
     """Stemmed words that carry meaning, in order, without repeats."""
     out = [stem(w) for w in words(text) if w.lower() not in STOPWORDS]
     return list(dict.fromkeys(t for t in out if t))
-
-
-def question_type(question: str) -> str:
-    """What kind of answer the question wants: date, number, person, place or other."""
-    q = " " + re.sub(r"\s+", " ", question.lower()) + " "
-    if re.search(
-        r" (how (many|much|long|old|far|big|large|tall|often)|what (percentage|number|amount)|population) ",
-        q,
-    ):
-        return "number"
-    if re.search(
-        r" (when|what (year|date|day|month|time|century|decade)|which (year|date|day|month|century)|since when) ",
-        q,
-    ):
-        return "date"
-    if re.search(r" (who|whom|whose) ", q):
-        return "person"
-    if re.search(r" where ", q):
-        return "place"
-    return "other"
-
-
-MONTHS = "january february march april may june july august september october november december"
-DATE = re.compile(
-    r"\b(1\d{3}|20\d{2}|\d{1,2}(st|nd|rd|th) century|(" + MONTHS.replace(" ", "|") + r")|"
-    r"(spring|summer|autumn|fall|winter)|\d{1,2}/\d{1,2}/\d{2,4}|(centur(y|ies)|decades?|years? ago))\b",
-    re.IGNORECASE,
-)
-NUMBER = re.compile(
-    r"\b(\d[\d,.]*|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|"
-    r"forty|fifty|hundred|thousand|million|billion|dozen|several|percent)\b",
-    re.IGNORECASE,
-)
-CAPITALISED = re.compile(r"\b[A-Z][\w'’-]+")
-
-
-def has_answer_type(kind: str, sentence: str, question: str) -> bool:
-    """Whether `sentence` holds something of the kind the question asks for, beyond what the
-    question itself says."""
-    if kind == "other":
-        return True
-    asked = {w.lower() for w in words(question)}
-    if kind == "date":
-        return any(m.group(0).lower() not in asked for m in DATE.finditer(sentence))
-    if kind == "number":
-        return any(m.group(0).lower() not in asked for m in NUMBER.finditer(sentence))
-    # person or place: a proper name the question does not already give
-    names = [m.group(0) for m in CAPITALISED.finditer(sentence)]
-    return any(n.lower() not in asked and n.lower() not in STOPWORDS for n in names[1:] or names)
