@@ -56,7 +56,7 @@ class Tuning:
 def term_weights(index: Index, terms: list[str], question: str) -> dict[str, float]:
     """IDF of each question term over the indexed chunks; a term the index never holds gets
     the highest weight, since a question about it cannot be answered from elsewhere."""
-    total = max(index.textdb.counts()[1], 1)
+    total = max(index.textdb.chunk_count(), 1)
     weights = {}
     for term in terms:
         df = index.textdb.term_frequency(term)

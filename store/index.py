@@ -248,7 +248,7 @@ def open_index(config: IndexConfig, *, model: SentenceTransformerEmbeddings | No
 def check_vectors(index: Index) -> None:
     """The SQLite side and Chroma must hold the same index; a wiped or swapped Chroma store
     (another server, a deleted collection) would otherwise silently halve every search."""
-    chunks = index.textdb.counts()[1]
+    chunks = index.textdb.chunk_count()
     if not chunks:
         return
     with chroma_errors("counting vectors"):

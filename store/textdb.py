@@ -249,6 +249,11 @@ class TextDB:
             row = c.execute("SELECT COUNT(DISTINCT source), COUNT(*) FROM chunks").fetchone()
         return int(row[0]), int(row[1])
 
+    def chunk_count(self) -> int:
+        """Chunks in the index (cheap: no scan for distinct documents)."""
+        with self._tx() as c:
+            return int(c.execute("SELECT COUNT(*) FROM chunks").fetchone()[0])
+
     def prune(self) -> None:
         """Drop texts and file records that no indexed chunk refers to any more."""
         with self._tx() as c:
