@@ -1,10 +1,11 @@
 """Sourcebook: answers from a folder of documents, every claim cited to an exact quote."""
 
-from app.answer import Answer, AnswerError, Citation, answer, stream_answer
+from app.answering.pipeline import answer, stream_answer
+from app.answering.types import Answer, AnswerError, Citation
 from app.library import NoIndexError, find, ingest
 from app.settings import Settings, get_settings
 from ingest import IngestError, IngestReport
-from store import Hit, StoreError
+from store import Hit, SourcebookError, StoreError
 
 __all__ = [
     "Answer",
@@ -15,6 +16,7 @@ __all__ = [
     "IngestReport",
     "NoIndexError",
     "Settings",
+    "SourcebookError",
     "StoreError",
     "answer",
     "find",

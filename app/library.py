@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import logging
-import os
 import threading
 from pathlib import Path
 
 from app.settings import BUNDLED_CORPUS, Settings, get_settings
-from ingest import IngestReport, ingest_folder
-from ingest.pipeline import Progress
-from store import Hit, Index, IndexConfig, StoreError, open_index, search
+from ingest import SUPPORTED, IngestReport, Progress, ingest_folder
+from store import Hit, Index, IndexConfig, SourcebookError, StoreError, open_index, search
 
 log = logging.getLogger(__name__)
 
@@ -20,19 +18,6 @@ _LOCK = threading.Lock()
 
 class NoIndexError(StoreError):
     """Nothing has been ingested into this home yet."""
-
-
-def quiet_libraries() -> None:
-    """Model loading prints progress bars and load reports meant for model developers."""
-    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
-    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-    try:
-        import transformers
-
-        transformers.utils.logging.set_verbosity_error()  # type: ignore[no-untyped-call]
-        transformers.utils.logging.disable_progress_bar()  # type: ignore[no-untyped-call]
-    except ImportError:  # pragma: no cover - transformers is a dependency
-        pass
 
 
 def index_config(settings: Settings) -> IndexConfig:
@@ -57,7 +42,6 @@ def get_index(settings: Settings | None = None) -> Index:
         if index is None:
             if not (config.home / "sourcebook.sqlite").exists():
                 raise NoIndexError(f"no index in {config.home}; run `sourcebook ingest` first")
-            quiet_libraries()
             index = open_index(config)
             _OPEN[config] = index
     if not index.built():
@@ -85,8 +69,7 @@ def ingest(
     One folder path that lies outside the configured folder is ingested as *the* folder.
     """
     settings = settings or get_settings()
-    quiet_libraries()
-    folder = settings.sources
+    folder = settings.folder
     if paths and len(paths) == 1 and paths[0].is_dir():
         inside = paths[0].resolve().is_relative_to(folder.resolve())
         if not inside or paths[0].resolve() == folder.resolve():
@@ -123,7 +106,7 @@ def index_status(settings: Settings | None = None) -> dict[str, object]:
     config = index_config(settings)
     status: dict[str, object] = {
         "home": str(config.home),
-        "folder": str(settings.sources.resolve()),
+        "folder": str(settings.folder.resolve()),
         "store": settings.chroma_url or "chroma on disk",
         "embedding_model": settings.embedding_model,
         "embedding_backend": settings.embedding_backend,
@@ -136,18 +119,19 @@ def index_status(settings: Settings | None = None) -> dict[str, object]:
         index = get_index(settings)
     except NoIndexError:
         return status
-    documents, chunks = index.textdb.counts()
-    meta = index.textdb.get_meta()
+    documents, chunks = index.counts()
+    meta = index.meta()
     status.update(
         documents=documents,
         chunks=chunks,
+        embedding_backend=index.backend,
         folder=meta.get("folder", status["folder"]),
         last_ingest=meta.get("last_ingest"),
     )
     return status
 
 
-class UploadError(ValueError):
+class UploadError(SourcebookError):
     """An uploaded file that cannot be stored; the message names it and says why."""
 
 
@@ -157,7 +141,7 @@ def document_text(source: str, settings: Settings | None = None) -> tuple[str, s
     Only indexed sources can be read: a path that is not one (`../x`, `/etc/passwd`) is unknown.
     """
     index = get_index(settings)
-    stored = index.textdb.text_of_source(source)
+    stored = index.document(source)
     if stored is None:
         raise NoIndexError(f"{source!r} is not a document in the index")
     return stored.title, stored.text
@@ -165,14 +149,12 @@ def document_text(source: str, settings: Settings | None = None) -> tuple[str, s
 
 def list_sources(settings: Settings | None = None) -> list[str]:
     """The indexed documents, by source path."""
-    return get_index(settings).textdb.sources()
+    return get_index(settings).sources()
 
 
 def save_upload(filename: str, data: bytes, settings: Settings | None = None) -> Path:
     """Store an uploaded file in the documents folder (not ingested yet); refuses names that
     would land outside it and files over the size limit."""
-    from ingest import SUPPORTED
-
     settings = settings or get_settings()
     name = Path(filename.replace("\\", "/")).name
     if not name or name.startswith(".") or name in ("..", "."):
@@ -185,7 +167,7 @@ def save_upload(filename: str, data: bytes, settings: Settings | None = None) ->
             f"{name} is {len(data) / 1e6:.1f} MB; the limit is {settings.max_upload_mb:g} MB "
             "(SOURCEBOOK_MAX_UPLOAD_MB)"
         )
-    folder = settings.sources.resolve()
+    folder = settings.folder.resolve()
     target = (folder / "uploads" / name).resolve()
     if not target.is_relative_to(folder) or target.is_symlink():
         raise UploadError(f"{filename!r} would be stored outside the documents folder")
@@ -205,10 +187,8 @@ EXAMPLE_QUESTIONS = [
 
 def example_questions(settings: Settings | None = None) -> list[str]:
     """Questions the bundled corpus answers, offered on an empty chat; none for other folders."""
-    from app.settings import BUNDLED_CORPUS
-
     settings = settings or get_settings()
     bundled = {p.name for p in BUNDLED_CORPUS.glob("*.txt")}
-    folder = settings.sources
+    folder = settings.folder
     present = {p.name for p in folder.glob("*.txt")} if folder.is_dir() else set()
     return list(EXAMPLE_QUESTIONS) if bundled and bundled <= present else []

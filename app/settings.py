@@ -6,7 +6,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 BUNDLED_CORPUS = Path(__file__).resolve().parent.parent / "corpus"
@@ -15,14 +15,19 @@ BUNDLED_CORPUS = Path(__file__).resolve().parent.parent / "corpus"
 class Settings(BaseSettings):
     """Every knob of Sourcebook. Each field reads `SOURCEBOOK_<NAME>` from the environment."""
 
-    model_config = SettingsConfigDict(env_prefix="SOURCEBOOK_", frozen=True, extra="ignore")
+    model_config = SettingsConfigDict(
+        env_prefix="SOURCEBOOK_", frozen=True, extra="ignore", populate_by_name=True
+    )
 
     home: Path = Field(
         default=Path(".sourcebook"),
         description="Folder holding the index (Chroma on disk, records, text cache).",
     )
-    sources: Path = Field(
-        default=BUNDLED_CORPUS, description="Folder of documents that the index follows."
+    folder: Path = Field(
+        default=BUNDLED_CORPUS,
+        # SOURCEBOOK_SOURCES was its first name; it still works.
+        validation_alias=AliasChoices("folder", "SOURCEBOOK_FOLDER", "SOURCEBOOK_SOURCES"),
+        description="The folder of documents that the index follows.",
     )
     chroma_url: str | None = Field(
         default=None,

@@ -20,9 +20,9 @@ import time
 PHASES = """
 import json, sys, time
 t0 = time.monotonic()
-from app.cli import main  # the CLI itself: argparse and logging only
+from app.interfaces.cli import main  # the CLI itself: argparse and logging only
 t1 = time.monotonic()
-from app.answer import stream_answer  # what `ask` imports
+from app.answering.pipeline import stream_answer  # what `ask` imports
 t2 = time.monotonic()
 from app.library import get_index
 get_index()  # the model load, Chroma and the SQLite side
@@ -49,7 +49,7 @@ def phases(question: str, backend: str) -> dict[str, object]:
 
 def slowest_imports(question: str, top: int) -> list[tuple[float, str]]:
     out = subprocess.run(
-        [sys.executable, "-X", "importtime", "-m", "app.cli", "ask", question],
+        [sys.executable, "-X", "importtime", "-m", "app.interfaces.cli", "ask", question],
         capture_output=True,
         text=True,
     )

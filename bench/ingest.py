@@ -60,7 +60,7 @@ def ingest(home: Path, folder: Path, backend: str, cache: Path) -> dict[str, Any
         **os.environ,
         **OFFLINE,
         "SOURCEBOOK_HOME": str(home),
-        "SOURCEBOOK_SOURCES": str(folder),
+        "SOURCEBOOK_FOLDER": str(folder),
         "SOURCEBOOK_EMBEDDING_BACKEND": backend,
         "SOURCEBOOK_CACHE_DIR": str(cache),
     }

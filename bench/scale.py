@@ -143,7 +143,7 @@ def copy_corpus(files: list[Path], folder: Path) -> None:
 
 def measured_ingest(home: Path, folder: Path) -> dict[str, Any]:
     """`sourcebook ingest --json` in a fresh process: its report, wall time and peak RSS."""
-    env = {**os.environ, **OFFLINE, "SOURCEBOOK_HOME": str(home), "SOURCEBOOK_SOURCES": str(folder)}
+    env = {**os.environ, **OFFLINE, "SOURCEBOOK_HOME": str(home), "SOURCEBOOK_FOLDER": str(folder)}
     started = time.monotonic()
     proc = subprocess.Popen(
         [SOURCEBOOK, "ingest", "--json"], env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL
@@ -179,7 +179,7 @@ def bench_ingest_memory(files: list[Path], sizes: list[int], work: Path) -> None
 
 def real_chunks(files: list[Path], size: int = 900) -> Iterator[tuple[str, str]]:
     """(source, text) windows of ~`size` characters cut from the documents' extracted text."""
-    from ingest.loaders import LoadError, load
+    from ingest import LoadError, load
 
     for path in files:
         try:
@@ -211,29 +211,26 @@ def make_chunks(files: list[Path], total: int, model: Any, base: int) -> dict[st
 
 
 def fill(index: Any, chunks: dict[str, Any], batch: int = 5000) -> list[tuple[int, float]]:
-    """Insert the chunks into Chroma and SQLite; (chunks so far, SQLite+FTS5 milliseconds per
-    chunk) for each batch, to show the keyword index grows incrementally."""
+    """Insert the chunks into Chroma and SQLite; (chunks so far, milliseconds per chunk for
+    both halves) for each batch, to show the index grows incrementally."""
+    from langchain_core.documents import Document
+
     costs = []
     texts, vectors = chunks["texts"], chunks["vectors"]
     for lo in range(0, len(texts), batch):
         part = texts[lo : lo + batch]
         ids = [f"bench-{i}" for i in range(lo, lo + len(part))]
-        metas = [
-            {"source": s, "doc_hash": "bench", "start": 0, "end": len(t), "title": s}
+        docs = [
+            Document(
+                page_content=t,
+                metadata={"source": s, "doc_hash": "bench", "start": 0, "end": len(t), "title": s},
+            )
             for s, t in part
         ]
         started = time.monotonic()
-        index.textdb.upsert_chunks(
-            (i, m["source"], "bench", t, m) for i, m, (_, t) in zip(ids, metas, part, strict=True)
-        )
+        index.add_embedded(ids, docs, vectors[lo : lo + len(part)].tolist())
         costs.append((lo + len(part), (time.monotonic() - started) / len(part) * 1000))
-        index.store.chroma._collection.add(
-            ids=ids,
-            embeddings=vectors[lo : lo + len(part)],
-            documents=[t for _, t in part],
-            metadatas=metas,
-        )
-    index.textdb.set_meta(index.config.build_key)
+    index.begin_ingest(Path("/usr/share/doc"))
     return costs
 
 
@@ -251,7 +248,6 @@ def timed(fn: Callable[[str], object], queries: list[str], rounds: int = 3) -> l
 
 def bench_search(name: str, index: Any, chunks: dict[str, Any]) -> None:
     from store import search
-    from store.search import dense_search
 
     print(f"\n== search, {name}: filling {len(chunks['texts']):,} chunks")
     started = time.monotonic()
@@ -259,7 +255,7 @@ def bench_search(name: str, index: Any, chunks: dict[str, Any]) -> None:
     print(f"  filled in {time.monotonic() - started:.0f} s")
     first, last = costs[0], costs[-1]
     print(
-        f"  SQLite + FTS5 insert: {first[1]:.3f} ms per chunk up to {first[0]:,} chunks, "
+        f"  insert (Chroma + SQLite/FTS5): {first[1]:.3f} ms per chunk up to {first[0]:,} chunks, "
         f"{last[1]:.3f} ms per chunk up to {last[0]:,} (incremental: no rebuild)"
     )
     vectors = {q: index.embeddings.embed_query(q) for q in QUERIES}
@@ -269,9 +265,9 @@ def bench_search(name: str, index: Any, chunks: dict[str, Any]) -> None:
     )
     hybrid = timed(lambda q: search(index, q, k=6, vector=vectors[q]), QUERIES)
     print(f"    hybrid search (vector given)   {ms(hybrid)}")
-    dense = timed(lambda q: dense_search(index, vectors[q], 24, None), QUERIES)
+    dense = timed(lambda q: index.nearest(vectors[q], 24), QUERIES)
     print(f"    dense half (Chroma)            {ms(dense)}")
-    keyword = timed(lambda q: index.textdb.keyword_search(q, 24), QUERIES)
+    keyword = timed(lambda q: index.keyword_search(q, 24), QUERIES)
     print(f"    keyword half (FTS5 BM25)       {ms(keyword)}")
 
 
@@ -335,24 +331,25 @@ def main() -> None:
     os.environ.update(OFFLINE)
     warnings.filterwarnings("ignore")  # bs4 on XHTML pages; the loaders' business, not ours
 
-    from app.library import quiet_libraries
-    from store import IndexConfig, open_index
+    from app.interfaces.cli import quiet_libraries
+    from store import IndexConfig, load_model, open_index
 
-    quiet_libraries()
+    quiet_libraries(verbose=False)
     files = doc_files(2 if args.small else len(PACKAGES))  # --small: python and postgresql
     with tempfile.TemporaryDirectory(prefix="sb-scale-") as tmp:
         work = Path(tmp)
         if not args.skip_ingest:
             bench_ingest_memory(files, sizes, work)
-        disk = open_index(IndexConfig(work / "disk", "all-MiniLM-L6-v2", 200, 32))
+        model = load_model("all-MiniLM-L6-v2", "torch")
+        disk = open_index(IndexConfig(work / "disk", "all-MiniLM-L6-v2", 200, 32), model=model)
         base = 500 if args.small else 2000
-        chunks = make_chunks(spread(files, len(files)), total, disk.model, base)
+        chunks = make_chunks(spread(files, len(files)), total, model, base)
         bench_search("Chroma on disk", disk, chunks)
         bm25_cold_start(work / "disk" / "sourcebook.sqlite")
         proc, url = start_chroma(work / "chroma-server")
         try:
             config = IndexConfig(work / "server", "all-MiniLM-L6-v2", 200, 32, chroma_url=url)
-            bench_search(f"Chroma server ({url})", open_index(config, model=disk.model), chunks)
+            bench_search(f"Chroma server ({url})", open_index(config, model=model), chunks)
         finally:
             proc.terminate()
             proc.wait(timeout=10)

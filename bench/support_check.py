@@ -11,9 +11,9 @@ import sys
 import tempfile
 from pathlib import Path
 
+from app.answering.support import SupportBar, SupportChecker
 from app.library import get_index, ingest
 from app.settings import BUNDLED_CORPUS, Settings
-from app.support import SupportBar, SupportChecker
 from store import Hit, Index, search
 
 PAIRS = Path(__file__).resolve().parent / "support_pairs.jsonl"
@@ -29,13 +29,13 @@ def passage_with(index: Index, anchor: str) -> Hit:
 def main() -> None:
     path = Path(sys.argv[1]) if len(sys.argv) > 1 else PAIRS
     pairs = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
-    settings = Settings(home=Path(tempfile.mkdtemp()), sources=BUNDLED_CORPUS)
+    settings = Settings(home=Path(tempfile.mkdtemp()), folder=BUNDLED_CORPUS)
     ingest(settings=settings)
     index = get_index(settings)
     rows = []
     for pair in pairs:
         hit = passage_with(index, pair["anchor"])
-        s = SupportChecker([hit], index.model).support(pair["claim"], 1)
+        s = SupportChecker([hit], index.embeddings).support(pair["claim"], 1)
         assert s is not None
         rows.append((pair["supported"], s))
         print(

@@ -1,7 +1,9 @@
 """Reading documents: loaders, chunking, and the pipeline that keeps an index in step with a folder."""
 
-from ingest.loaders import SUPPORTED, Extracted, LoadError, load
-from ingest.pipeline import IngestError, IngestReport, Skipped, ingest_folder, list_files
+from ingest.errors import IngestError, LoadError
+from ingest.extracted import Extracted
+from ingest.formats import SUPPORTED, load
+from ingest.pipeline import IngestReport, Progress, Skipped, ingest_folder, list_files
 
 __all__ = [
     "SUPPORTED",
@@ -9,6 +11,7 @@ __all__ = [
     "IngestError",
     "IngestReport",
     "LoadError",
+    "Progress",
     "Skipped",
     "ingest_folder",
     "list_files",

@@ -9,7 +9,7 @@ from typing import Any
 from langchain_core.documents import Document
 from langchain_text_splitters import RecursiveCharacterTextSplitter
 
-from ingest.loaders import Extracted
+from ingest.extracted import Extracted
 
 # Paragraphs, then lines, then sentence ends, then clauses, then words: cut at the largest unit
 # that fits. Separators stay at the end of the piece they close.

@@ -6,28 +6,20 @@ import logging
 import os
 import time
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 
-from langchain_core.indexing import IndexingResult
-from langchain_core.indexing import index as langchain_index
-
-from ingest.loaders import SUPPORTED
+from ingest.errors import IngestError
+from ingest.formats import SUPPORTED
 from ingest.stream import Progress, Scan, Skipped, documents
-from store import Index, delete_index, ingest_lock, open_index
-from store.index import IndexConfig
+from store import Index, IndexConfig, Synced, delete_index, ingest_lock, open_index
 
-__all__ = ["IngestError", "IngestReport", "Progress", "Skipped", "ingest_folder", "list_files"]
+__all__ = ["IngestReport", "Progress", "Skipped", "ingest_folder", "list_files"]
 
 log = logging.getLogger(__name__)
 
 # Chunks per call to the encoder, measured by bench/ingest.py: larger batches sort by length
 # better (less padding) but gain little past this and delay the first write.
 INDEX_BATCH = 128
-
-
-class IngestError(Exception):
-    """The ingest as a whole cannot run (missing folder, ...); the message says what to do."""
 
 
 @dataclass(frozen=True)
@@ -65,16 +57,6 @@ def list_files(folder: Path) -> tuple[list[Path], int]:
             else:
                 ignored += 1
     return found, ignored
-
-
-def _remove_sources(index: Index, sources: list[str]) -> int:
-    """Delete every chunk of `sources` from the index; returns how many."""
-    keys = index.records.list_keys(group_ids=sources) if sources else []
-    if keys:
-        index.store.delete(keys)
-        index.records.delete_keys(keys)
-    index.textdb.forget_files(sources)
-    return len(keys)
 
 
 def _resolve_paths(folder: Path, paths: list[Path]) -> tuple[list[Path], list[str]]:
@@ -142,41 +124,32 @@ def _run(
                 f"no documents in {folder} (Sourcebook reads {', '.join(SUPPORTED)}); "
                 "the index was left as it was"
             )
-    previous = index.textdb.indexed_files()
-    index.textdb.set_meta({**index.config.build_key, "folder": str(folder)})
+    previous = index.indexed_files()
+    index.begin_ingest(folder)
     scan = Scan()
-    embedded_before = index.embeddings.texts_embedded
+    embedded_before = index.texts_embedded
     docs = documents(index, folder, files, scan, int(max_file_mb * 1e6), progress)
-    result = langchain_index(
-        docs,
-        index.records,
-        index.store,
-        cleanup="scoped_full" if paths else "full",
-        source_id_key="source",
-        key_encoder="sha256",
-        batch_size=INDEX_BATCH,
-    )
-    deleted = result["num_deleted"] + _remove_sources(index, [g for g in gone if g in previous])
+    synced = index.sync(docs, scoped=bool(paths), batch_size=INDEX_BATCH)
+    deleted = synced.deleted + index.remove_sources([g for g in gone if g in previous])
     skipped = {s.source for s in scan.skipped}
-    for source, doc_hash in scan.hashes.items():
-        if source not in skipped:
-            index.textdb.remember_file(source, doc_hash, *scan.stats[source])
+    kept = {
+        source: (doc_hash, *scan.stats[source])
+        for source, doc_hash in scan.hashes.items()
+        if source not in skipped
+    }
     removed = [s for s in previous if s not in scan.hashes and (not paths or s in gone)]
-    index.textdb.forget_files(removed)
-    index.textdb.prune()
-    index.textdb.set_meta({"last_ingest": datetime.now(UTC).isoformat(timespec="seconds")})
+    index.finish_ingest(kept, removed)
     return _report(
         folder,
         previous,
         scan,
-        removed,
-        skipped,
-        result,
-        deleted,
-        ignored,
-        index,
-        embedded_before,
-        started,
+        removed=removed,
+        skipped=skipped,
+        synced=synced,
+        deleted=deleted,
+        ignored=ignored,
+        embedded=index.texts_embedded - embedded_before,
+        started=started,
     )
 
 
@@ -184,13 +157,13 @@ def _report(
     folder: Path,
     previous: dict[str, str],
     scan: Scan,
+    *,
     removed: list[str],
     skipped: set[str],
-    result: IndexingResult,
+    synced: Synced,
     deleted: int,
     ignored: int,
-    index: Index,
-    embedded_before: int,
+    embedded: int,
     started: float,
 ) -> IngestReport:
     fresh = [s for s in scan.hashes if s not in skipped]
@@ -205,10 +178,10 @@ def _report(
         unchanged=len(fresh) - len(added) - len(updated),
         removed=len(removed) - len(renamed),
         renamed=len(renamed),
-        chunks_added=result["num_added"],
+        chunks_added=synced.added,
         chunks_deleted=deleted,
-        chunks_unchanged=result["num_skipped"],
-        texts_embedded=index.embeddings.texts_embedded - embedded_before,
+        chunks_unchanged=synced.unchanged,
+        texts_embedded=embedded,
         seconds=round(time.monotonic() - started, 2),
         skipped=scan.skipped,
         ignored=ignored,

@@ -13,7 +13,8 @@ from langchain_core.documents import Document
 
 from ingest.bounded import load_bounded
 from ingest.chunking import chunk_document, make_splitter
-from ingest.loaders import Extracted, LoadError
+from ingest.errors import LoadError
+from ingest.extracted import Extracted
 from ingest.prefetch import prefetch
 from store import Index, StoredText
 
@@ -74,9 +75,9 @@ def _read_files(
     index: Index, folder: Path, files: list[Path], scan: Scan, max_bytes: int
 ) -> Iterator[Document | _FileStarted]:
     """Each file's marker, then its chunks: unchanged files' chunks come from the index itself."""
-    done_before = index.textdb.indexed_files()
+    done_before = index.indexed_files()
     splitter = make_splitter(
-        index.model.count_tokens, index.config.chunk_tokens, index.config.chunk_overlap
+        index.count_tokens, index.config.chunk_tokens, index.config.chunk_overlap
     )
     for n, path in enumerate(files, start=1):
         source = path.relative_to(folder).as_posix()
@@ -107,7 +108,7 @@ def _chunks_of(
             raise LoadError(
                 f"larger than {max_bytes / 1e6:g} MB (raise SOURCEBOOK_MAX_FILE_MB to ingest it)"
             )
-        doc_hash = index.textdb.file_hash(source, stat.st_size, stat.st_mtime_ns)
+        doc_hash = index.known_hash(source, stat.st_size, stat.st_mtime_ns)
         data = None
         if doc_hash is None:
             data = path.read_bytes()
@@ -116,24 +117,24 @@ def _chunks_of(
         raise LoadError(f"cannot read it ({e.strerror or e})") from e
     scan.stats[source] = (stat.st_size, stat.st_mtime_ns)
     if doc_hash == previous_hash:
-        stored = index.textdb.stored_chunks(source, doc_hash)
+        stored = index.stored_chunks(source, doc_hash)
         if stored:
             scan.hashes[source] = doc_hash
             return [Document(page_content=t, metadata=m) for t, m in stored]
-    text = index.textdb.get_text(doc_hash)
+    text = index.text(doc_hash)
     if text is None:
         if data is None:
             data = path.read_bytes()
         extracted = load_bounded(path, data)
         text = StoredText(doc_hash, extracted.text, extracted.title, extracted.sections)
-        index.textdb.put_text(text)
+        index.put_text(text)
     scan.hashes[source] = doc_hash
     doc = Extracted(text.text, text.title or path.stem, text.sections)
     return chunk_document(doc, source, doc_hash, splitter)  # type: ignore[arg-type]
 
 
 def _kept_chunks(index: Index, source: str, scan: Scan) -> list[Document]:
-    stored = index.textdb.stored_chunks(source)
+    stored = index.stored_chunks(source)
     if stored:
         scan.hashes[source] = stored[0][1]["doc_hash"]
     return [Document(page_content=t, metadata=m) for t, m in stored]

@@ -1,5 +1,6 @@
 """The index: embeddings, Chroma, the SQLite side, and hybrid search. Imports nothing of ours."""
 
+from store.config import IndexConfig
 from store.embeddings import (
     SentenceTransformerEmbeddings,
     load_model,
@@ -7,34 +8,31 @@ from store.embeddings import (
     resolve_model_path,
 )
 from store.errors import (
+    BackendUnavailable,
     IndexBusyError,
     IndexMismatchError,
+    SourcebookError,
     StoreError,
     StoreUnavailableError,
 )
-from store.index import (
-    Index,
-    IndexConfig,
-    check_build,
-    delete_index,
-    ingest_lock,
-    open_index,
-)
+from store.index import Index, Synced, delete_index, open_index
+from store.lock import ingest_lock
 from store.search import Hit, search
-from store.textdb import StoredText, TextDB
+from store.textdb import StoredText
 
 __all__ = [
+    "BackendUnavailable",
     "Hit",
     "Index",
     "IndexBusyError",
     "IndexConfig",
     "IndexMismatchError",
     "SentenceTransformerEmbeddings",
+    "SourcebookError",
     "StoreError",
     "StoreUnavailableError",
     "StoredText",
-    "TextDB",
-    "check_build",
+    "Synced",
     "delete_index",
     "ingest_lock",
     "load_model",

@@ -6,7 +6,6 @@ import copy
 import hashlib
 import importlib
 import logging
-import os
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -16,8 +15,8 @@ from typing import Any
 import numpy as np
 from langchain_core.embeddings import Embeddings
 
-from store.encoders import BackendUnavailable, Encoder, calibration_texts, resolve_encoder
-from store.errors import StoreError
+from store.encoders import Encoder, calibration_texts, resolve_encoder
+from store.errors import BackendUnavailable, StoreError
 
 log = logging.getLogger(__name__)
 
@@ -48,13 +47,6 @@ def resolve_model_path(model: str) -> Path:
     return path
 
 
-def _offline() -> None:
-    # Weights are local; never let a library reach for the hub.
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-    os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
-
-
 # optimum-intel warns on every load of an exported model that it "could not infer whether the
 # model was already converted" (it was: sentence-transformers passes file_name); not ours to show.
 OPTIMUM_LOADER = "optimum.intel.openvino.modeling_base"
@@ -82,19 +74,21 @@ def _load(
     from sentence_transformers import SentenceTransformer
 
     torch_encoder = Encoder(path, {}, "torch", "torch")
+    # Weights are local: never let a library reach for the hub.
+    local: dict[str, Any] = {"device": "cpu", "local_files_only": True}
     if backend == "torch":
-        return SentenceTransformer(str(path), device="cpu"), torch_encoder
+        return SentenceTransformer(str(path), **local), torch_encoder
     try:
         encoder = resolve_encoder(path, backend, cache_dir=cache_dir, calibration=calibration)
         with _quiet(OPTIMUM_LOADER):
-            model = SentenceTransformer(str(encoder.path), device="cpu", **encoder.kwargs)
+            model = SentenceTransformer(str(encoder.path), **local, **encoder.kwargs)
         return model, encoder
     except BackendUnavailable as e:
         reason = str(e)
     except Exception as e:  # a broken export or runtime: torch still answers
         reason = f"{type(e).__name__}: {e}"
     log.warning("embedding backend %s cannot run here (%s); using torch instead", backend, reason)
-    return SentenceTransformer(str(path), device="cpu"), torch_encoder
+    return SentenceTransformer(str(path), **local), torch_encoder
 
 
 class SentenceTransformerEmbeddings(Embeddings):
@@ -109,7 +103,6 @@ class SentenceTransformerEmbeddings(Embeddings):
         cache_dir: Path | None = None,
         calibration: Callable[[], list[str]] | None = None,
     ) -> None:
-        _offline()
         self.model_name = model
         self.batch_size = batch_size
         path = resolve_model_path(model)
@@ -203,6 +196,7 @@ def make_embeddings(
 
 
 _MODELS: dict[tuple[str, str, Path | None, Path | None], SentenceTransformerEmbeddings] = {}
+_MODELS_LOCK = threading.Lock()  # two threads opening indexes load one copy, not two
 
 
 def load_model(
@@ -214,12 +208,13 @@ def load_model(
 ) -> SentenceTransformerEmbeddings:
     """One loaded copy of each model per process; int8 calibrates on `calibration_folder`."""
     key = (name, backend, cache_dir, calibration_folder)
-    if key not in _MODELS:
-        folder = calibration_folder
-        _MODELS[key] = make_embeddings(
-            name,
-            backend,
-            cache_dir=cache_dir,
-            calibration=(lambda: calibration_texts(folder)) if folder else None,
-        )
-    return _MODELS[key]
+    with _MODELS_LOCK:
+        if key not in _MODELS:
+            folder = calibration_folder
+            _MODELS[key] = make_embeddings(
+                name,
+                backend,
+                cache_dir=cache_dir,
+                calibration=(lambda: calibration_texts(folder)) if folder else None,
+            )
+        return _MODELS[key]

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from store.errors import StoreError
+from store.errors import BackendUnavailable, StoreError
 
 log = logging.getLogger(__name__)
 
@@ -33,10 +33,6 @@ CALIBRATION_CHARS = 1000  # about one chunk of 200 word pieces
 
 # The packages the `openvino` extra installs (optimum-intel separately, with --no-deps).
 OPENVINO_PACKAGES = ("openvino", "optimum-intel", "optimum", "nncf", "datasets")
-
-
-class BackendUnavailable(StoreError):
-    """This machine or this install cannot run the requested encoder backend."""
 
 
 @dataclass(frozen=True)
@@ -95,7 +91,8 @@ def check_openvino(*, int8: bool) -> None:
         raise BackendUnavailable(f"this CPU has no int8 support in OpenVINO ({caps})")
     flags = _cpu_flags()
     if int8 and not flags & {"avx512_vnni", "avx_vnni", "amx_int8"}:
-        log.warning("this CPU has no VNNI instructions: int8 inference will gain little")
+        # Nothing the user can act on, so not a warning: int8 still runs, only gains less.
+        log.info("this CPU has no VNNI instructions: int8 inference will gain little")
 
 
 def _cpu_flags() -> set[str]:

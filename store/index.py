@@ -1,182 +1,182 @@
-"""An open index: Chroma vectors, the SQLite side, and the record manager, kept in step."""
+"""An open index: what callers may ask of it. Chroma, the SQLite side and LangChain's record
+manager stay inside; this class is the one place that keeps them in step."""
 
 from __future__ import annotations
 
-import fcntl
-import hashlib
 import logging
-import os
-import re
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlparse
 
 from langchain_core.documents import Document
 from langchain_core.embeddings import Embeddings
-from langchain_core.vectorstores import VectorStore
 
+from store.config import IndexConfig
 from store.embeddings import CachedEmbeddings, SentenceTransformerEmbeddings, load_model
-from store.errors import IndexBusyError, IndexMismatchError, StoreError, StoreUnavailableError
-from store.textdb import TextDB
+from store.errors import IndexMismatchError, StoreError
+from store.textdb import StoredText, TextDB
+from store.vectors import SyncedStore, delete_collections, make_chroma_client, open_collection
 
 log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
-class IndexConfig:
-    """What an index is built with; a different value means a different vector space."""
+class Synced:
+    """What one pass of the indexing API changed, in chunks."""
 
-    home: Path
-    embedding_model: str
-    chunk_tokens: int
-    chunk_overlap: int
-    chroma_url: str | None = None
-    embedding_backend: str = "torch"
-    # Where exported encoders are cached, and the local text int8 calibrates on: not part of the
-    # build key (the backend is), since they only say how to get the same weights.
-    encoder_cache: Path | None = None
-    calibration_folder: Path | None = None
+    added: int
+    deleted: int
+    unchanged: int
 
+
+class Index:
+    """One open index. Callers use these methods, never its SQLite or Chroma objects."""
+
+    def __init__(self, config: IndexConfig, textdb: TextDB, model: SentenceTransformerEmbeddings):
+        self.config = config
+        self._textdb = textdb
+        self._model = model
+        self._cached = CachedEmbeddings(model, textdb.get_vectors, textdb.put_vectors)
+        chroma = _open_chroma(config, textdb, self._cached)
+        self._vectors = SyncedStore(chroma, textdb, self._cached)
+        self._records: Any = None
+
+    # -- what it is
     @property
-    def build_key(self) -> dict[str, str]:
-        return {
-            "embedding_model": self.embedding_model,
-            "embedding_backend": self.embedding_backend,
-            "chunk_tokens": str(self.chunk_tokens),
-            "chunk_overlap": str(self.chunk_overlap),
-        }
+    def backend(self) -> str:
+        """The encoder backend that really runs (after any fallback to torch)."""
+        return self._model.backend
 
-    @property
-    def collection_name(self) -> str:
-        """Derived from the build settings, so that two vector spaces never share a collection,
-        and from the home's id, so that two homes on one Chroma server never share one either."""
-        slug = re.sub(r"[^a-zA-Z0-9]+", "-", Path(self.embedding_model).name).strip("-").lower()
-        key = self.build_key
-        if key["embedding_backend"] == "torch":
-            del key["embedding_backend"]  # torch indexes predate the key: keep their names
-        digest = hashlib.sha256(repr(sorted(key.items())).encode()).hexdigest()[:10]
-        return f"sourcebook-{slug[:40]}-{digest}-{home_id(self.home)}"
+    def built(self) -> bool:
+        return bool(self._textdb.get_meta().get("embedding_model"))
 
+    def meta(self) -> dict[str, str]:
+        """The settings it was built with, its folder and its last ingest."""
+        return self._textdb.get_meta()
 
-def home_id(home: Path) -> str:
-    """A random id for an index home, made the first time it is asked for."""
-    path = home / "index-id"
-    try:
-        return path.read_text().strip()
-    except FileNotFoundError:
-        home.mkdir(parents=True, exist_ok=True)
-        new = os.urandom(4).hex()
-        tmp = home / f".index-id.{os.getpid()}"
-        tmp.write_text(new)
-        tmp.replace(path)
-        return path.read_text().strip()
+    def counts(self) -> tuple[int, int]:
+        """(documents, chunks)."""
+        return self._textdb.counts()
 
+    def sources(self) -> list[str]:
+        return self._textdb.sources()
 
-@contextmanager
-def chroma_errors(what: str) -> Iterator[None]:
-    """Turn a lost Chroma server into one clear error."""
-    import httpx
-    from chromadb.errors import InternalError
+    def document(self, source: str) -> StoredText | None:
+        """The text that the indexed chunks of `source` were cut from."""
+        return self._textdb.text_of_source(source)
 
-    try:
-        yield
-    except (httpx.TransportError, ConnectionError) as e:
-        raise StoreUnavailableError(f"the Chroma server is unreachable while {what}: {e}") from e
-    except InternalError as e:  # Chroma on disk reports its SQLite's errors as InternalError
-        if "disk is full" in str(e) or "No space left" in str(e):
-            raise StoreError(
-                f"the disk holding the index is full ({what}); free some space: an interrupted "
-                "ingest resumes where it stopped"
-            ) from e
-        raise
-    except ValueError as e:
-        if "Could not connect" in str(e):
-            raise StoreUnavailableError(f"the Chroma server is unreachable while {what}") from e
-        raise
-
-
-def make_chroma_client(config: IndexConfig) -> Any:
-    """Chroma on disk under the home, or the server at `chroma_url`."""
-    import chromadb
-    from chromadb.config import Settings as ChromaSettings
-
-    chroma_settings = ChromaSettings(anonymized_telemetry=False)
-    if not config.chroma_url:
-        with chroma_errors("opening the index"):
-            return chromadb.PersistentClient(
-                path=str(config.home / "chroma"), settings=chroma_settings
-            )
-    url = urlparse(config.chroma_url)
-    if url.scheme not in ("http", "https") or not url.hostname:
-        raise StoreError(f"SOURCEBOOK_CHROMA_URL={config.chroma_url!r} is not http://HOST:PORT")
-    with chroma_errors(f"connecting to {config.chroma_url}"):
-        return chromadb.HttpClient(
-            host=url.hostname,
-            port=url.port or (443 if url.scheme == "https" else 8000),
-            ssl=url.scheme == "https",
-            settings=chroma_settings,
-        )
-
-
-class SyncedStore(VectorStore):
-    """The vector store that LangChain's `index()` writes through: every add and delete goes to
-    Chroma and to the SQLite chunk table alike, so keyword and dense search never disagree."""
-
-    def __init__(self, chroma: Any, textdb: TextDB, embeddings: Embeddings) -> None:
-        self.chroma = chroma
-        self.textdb = textdb
-        self._embeddings = embeddings
-
+    # -- reading
     @property
     def embeddings(self) -> Embeddings:
-        return self._embeddings
+        """The embedding model (LangChain's interface), for questions and passages alike."""
+        return self._model
 
-    def add_documents(self, documents: list[Document], **kwargs: Any) -> list[str]:
-        ids: list[str] = kwargs["ids"]
-        rows = [
-            (i, d.metadata["source"], d.metadata["doc_hash"], d.page_content, d.metadata)
-            for i, d in zip(ids, documents, strict=True)
-        ]
-        # Chroma first, then SQLite: a crash between the two leaves vectors the SQLite side does
-        # not list yet (the rerun upserts both, same ids), never chunks without vectors, which
-        # `check_vectors` would take for a lost Chroma store.
-        with chroma_errors("adding chunks"):
-            added = list(self.chroma.add_documents(documents, ids=ids))
-        self.textdb.upsert_chunks(rows)
-        return added
+    def term_statistics(self, terms: list[str]) -> tuple[int, dict[str, int]]:
+        """(chunks in all, how many chunks hold each term after the keyword index's stemming)."""
+        return self._textdb.chunk_count(), {t: self._textdb.term_frequency(t) for t in terms}
 
-    def delete(self, ids: list[str] | None = None, **kwargs: Any) -> bool | None:
-        if ids:
-            with chroma_errors("deleting chunks"):
-                self.chroma.delete(ids=ids)
-            self.textdb.delete_chunks(ids)
-        return True
+    def keyword_search(
+        self, query: str, k: int, sources: list[str] | None = None
+    ) -> list[tuple[str, float]]:
+        """(chunk_id, BM25 score), best first."""
+        return self._textdb.keyword_search(query, k, sources)
 
-    def similarity_search(self, query: str, k: int = 4, **kwargs: Any) -> list[Document]:
-        with chroma_errors("searching"):
-            return list(self.chroma.similarity_search(query, k=k, **kwargs))
+    def nearest(
+        self, vector: list[float], k: int, sources: list[str] | None = None
+    ) -> list[tuple[str, float]]:
+        """(chunk_id, cosine similarity) of the chunks nearest `vector`, best first."""
+        where: dict[str, Any] | None = {"source": {"$in": sources}} if sources else None
+        return self._vectors.nearest(vector, k, where)
 
-    @classmethod
-    def from_texts(cls, *args: Any, **kwargs: Any) -> SyncedStore:
-        raise NotImplementedError("open an index with store.open_index()")
+    def chunks(self, chunk_ids: list[str]) -> dict[str, tuple[str, dict[str, Any]]]:
+        """chunk_id -> (text, metadata), for those that exist."""
+        return self._textdb.get_chunks(chunk_ids)
 
+    def vector_ids(self) -> list[str]:
+        """Every chunk id the vector half holds (to check both halves agree)."""
+        return self._vectors.ids()
 
-@dataclass
-class Index:
-    """Everything one index is made of, opened once."""
-
-    config: IndexConfig
-    textdb: TextDB
-    model: SentenceTransformerEmbeddings
-    embeddings: CachedEmbeddings
-    store: SyncedStore
-    _records: Any = field(default=None, repr=False)
+    # -- what an ingest needs
+    def count_tokens(self, text: str) -> int:
+        """Word pieces of the embedding model in `text`: chunks are measured in them."""
+        return self._model.count_tokens(text)
 
     @property
-    def records(self) -> Any:
+    def texts_embedded(self) -> int:
+        """Texts that went to the model since the index was opened (the rest came from cache)."""
+        return self._cached.texts_embedded
+
+    def indexed_files(self) -> dict[str, str]:
+        """source -> doc_hash, as of the last ingest that finished."""
+        return self._textdb.indexed_files()
+
+    def known_hash(self, source: str, size: int, mtime_ns: int) -> str | None:
+        """The content hash of `source` if it was indexed with this size and mtime."""
+        return self._textdb.file_hash(source, size, mtime_ns)
+
+    def stored_chunks(
+        self, source: str, doc_hash: str | None = None
+    ) -> list[tuple[str, dict[str, Any]]]:
+        """(text, metadata) of the indexed chunks of `source` (of one version of it), in order."""
+        return self._textdb.stored_chunks(source, doc_hash)
+
+    def text(self, doc_hash: str) -> StoredText | None:
+        return self._textdb.get_text(doc_hash)
+
+    def put_text(self, text: StoredText) -> None:
+        self._textdb.put_text(text)
+
+    def begin_ingest(self, folder: Path) -> None:
+        self._textdb.set_meta({**self.config.build_key, "folder": str(folder)})
+
+    def sync(self, docs: Iterable[Document], *, scoped: bool, batch_size: int) -> Synced:
+        """Bring the chunks in step with `docs` through LangChain's indexing API: new chunks are
+        added, unchanged ones skipped, and the chunks of every source seen (`scoped`) or of
+        every source at all that `docs` no longer yield are deleted."""
+        from langchain_core.indexing import index as langchain_index
+
+        result = langchain_index(
+            docs,
+            self._record_manager(),
+            self._vectors,
+            cleanup="scoped_full" if scoped else "full",
+            source_id_key="source",
+            key_encoder="sha256",
+            batch_size=batch_size,
+        )
+        return Synced(result["num_added"], result["num_deleted"], result["num_skipped"])
+
+    def remove_sources(self, sources: list[str]) -> int:
+        """Delete every chunk of `sources`; returns how many."""
+        records = self._record_manager()
+        keys = records.list_keys(group_ids=sources) if sources else []
+        if keys:
+            self._vectors.delete(keys)
+            records.delete_keys(keys)
+        self._textdb.forget_files(sources)
+        return len(keys)
+
+    def finish_ingest(self, files: dict[str, tuple[str, int, int]], removed: list[str]) -> None:
+        """Remember each ingested file's (doc_hash, size, mtime), forget removed ones, drop
+        texts no chunk refers to, and stamp the time."""
+        for source, (doc_hash, size, mtime_ns) in files.items():
+            self._textdb.remember_file(source, doc_hash, size, mtime_ns)
+        self._textdb.forget_files(removed)
+        self._textdb.prune()
+        self._textdb.set_meta({"last_ingest": datetime.now(UTC).isoformat(timespec="seconds")})
+
+    def add_embedded(
+        self, ids: list[str], documents: list[Document], vectors: list[list[float]]
+    ) -> None:
+        """Add chunks whose vectors are known already (benchmarks fill large indexes so)."""
+        self._vectors.add_embedded(ids, documents, vectors)
+
+    def close(self) -> None:
+        self._textdb.close()
+
+    def _record_manager(self) -> Any:
         """LangChain's SQL record manager: which chunk ids each source holds, and since when."""
         if self._records is None:
             from langchain_classic.indexes import SQLRecordManager
@@ -186,11 +186,30 @@ class Index:
             self._records.create_schema()
         return self._records
 
-    def built(self) -> bool:
-        return bool(self.textdb.get_meta().get("embedding_model"))
+    def check_vectors(self) -> None:
+        """The SQLite side and Chroma must hold the same index; a wiped or swapped Chroma store
+        (another server, a deleted collection) would otherwise silently halve every search."""
+        chunks = self._textdb.chunk_count()
+        if chunks and self._vectors.count() == 0:
+            raise StoreError(
+                f"the index in {self.config.home} has {chunks} chunks but its Chroma collection "
+                f"{self.config.collection_name} is empty (another Chroma store?); run "
+                "`sourcebook ingest --rebuild`"
+            )
 
-    def close(self) -> None:
-        self.textdb.close()
+
+def _open_chroma(config: IndexConfig, textdb: TextDB, embeddings: Embeddings) -> Any:
+    try:
+        client = make_chroma_client(config.chroma_url, str(config.home / "chroma"))
+    except Exception as e:
+        if textdb.read_only and not config.chroma_url:
+            raise StoreError(
+                f"the index in {config.home} is on a read-only file system, and Chroma on disk "
+                "cannot open it there; make it writable, or serve its vectors from a Chroma "
+                "server (SOURCEBOOK_CHROMA_URL)"
+            ) from e
+        raise
+    return open_collection(client, config.collection_name, embeddings, config.build_key)
 
 
 def check_build(textdb: TextDB, config: IndexConfig) -> None:
@@ -209,8 +228,6 @@ def check_build(textdb: TextDB, config: IndexConfig) -> None:
 
 def open_index(config: IndexConfig, *, model: SentenceTransformerEmbeddings | None = None) -> Index:
     """Open (creating if need be) the index that `config` describes."""
-    from langchain_chroma import Chroma
-
     textdb = TextDB(config.home / "sourcebook.sqlite")
     check_build(textdb, config)
     model = model or load_model(
@@ -222,43 +239,9 @@ def open_index(config: IndexConfig, *, model: SentenceTransformerEmbeddings | No
     if model.backend != config.embedding_backend:  # fell back to torch: a different space
         config = replace(config, embedding_backend=model.backend)
         check_build(textdb, config)
-    cached = CachedEmbeddings(model, textdb.get_vectors, textdb.put_vectors)
-    try:
-        client = make_chroma_client(config)
-    except Exception as e:
-        if textdb.read_only and not config.chroma_url:
-            raise StoreError(
-                f"the index in {config.home} is on a read-only file system, and Chroma on disk "
-                "cannot open it there; make it writable, or serve its vectors from a Chroma "
-                "server (SOURCEBOOK_CHROMA_URL)"
-            ) from e
-        raise
-    with chroma_errors("opening the collection"):
-        chroma = Chroma(
-            collection_name=config.collection_name,
-            embedding_function=cached,
-            client=client,
-            collection_metadata={"hnsw:space": "cosine", **config.build_key},
-        )
-    index = Index(config, textdb, model, cached, SyncedStore(chroma, textdb, cached))
-    check_vectors(index)
+    index = Index(config, textdb, model)
+    index.check_vectors()
     return index
-
-
-def check_vectors(index: Index) -> None:
-    """The SQLite side and Chroma must hold the same index; a wiped or swapped Chroma store
-    (another server, a deleted collection) would otherwise silently halve every search."""
-    chunks = index.textdb.chunk_count()
-    if not chunks:
-        return
-    with chroma_errors("counting vectors"):
-        vectors = index.store.chroma._collection.count()
-    if vectors == 0:
-        raise StoreError(
-            f"the index in {index.config.home} has {chunks} chunks but its Chroma collection "
-            f"{index.config.collection_name} is empty (another Chroma store?); run "
-            "`sourcebook ingest --rebuild`"
-        )
 
 
 def delete_index(config: IndexConfig) -> None:
@@ -267,7 +250,11 @@ def delete_index(config: IndexConfig) -> None:
     names = {config.collection_name}
     db = config.home / "sourcebook.sqlite"
     if db.exists():
-        meta = TextDB(db).get_meta()
+        textdb = TextDB(db)
+        try:
+            meta = textdb.get_meta()
+        finally:
+            textdb.close()
         if meta.get("embedding_model"):
             built = IndexConfig(
                 config.home,
@@ -277,40 +264,9 @@ def delete_index(config: IndexConfig) -> None:
                 embedding_backend=meta.get("embedding_backend", "torch"),
             )
             names.add(built.collection_name)
-    client = make_chroma_client(config)
-    with chroma_errors("deleting the collection"):
-        existing = {c if isinstance(c, str) else c.name for c in client.list_collections()}
-        for name in names & existing:
-            client.delete_collection(name)
+    delete_collections(make_chroma_client(config.chroma_url, str(config.home / "chroma")), names)
     for name in ("sourcebook.sqlite", "records.sqlite"):
         for suffix in ("", "-wal", "-shm"):
             path = config.home / (name + suffix)
             if path.exists():
                 path.unlink()
-
-
-@contextmanager
-def ingest_lock(home: Path) -> Iterator[None]:
-    """One ingest at a time per index; a second one is told who holds it."""
-    path = home / "ingest.lock"
-    try:
-        home.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
-    except OSError as e:
-        raise StoreError(
-            f"cannot write to the index folder {home} ({e.strerror or e}); an ingest needs to "
-            "write there (SOURCEBOOK_HOME); the index was left as it was"
-        ) from e
-    try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError as e:
-            holder = os.pread(fd, 32, 0).decode(errors="replace").strip() or "?"
-            raise IndexBusyError(
-                f"another ingest (pid {holder}) is writing to {home}; wait for it to finish"
-            ) from e
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, str(os.getpid()).encode(), 0)
-        yield
-    finally:
-        os.close(fd)

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
-from store.index import Index, chroma_errors
+from store.index import Index
 
 RRF_K = 60  # the constant of Cormack et al. (2009); damps the weight of the very top ranks
 
@@ -25,19 +24,6 @@ class Hit:
     page: int | None = None
     heading: str | None = None
     doc_hash: str = ""
-
-
-def dense_search(
-    index: Index, vector: list[float], k: int, sources: list[str] | None
-) -> list[tuple[str, float]]:
-    """(chunk_id, cosine similarity), best first."""
-    where: dict[str, Any] | None = {"source": {"$in": sources}} if sources else None
-    with chroma_errors("searching"):
-        found = index.store.chroma.similarity_search_by_vector_with_relevance_scores(
-            vector, k=k, filter=where
-        )
-    # Chroma returns cosine *distance* for an "hnsw:space: cosine" collection.
-    return [(doc.id, 1.0 - float(distance)) for doc, distance in found if doc.id]
 
 
 def fuse(rankings: list[list[str]]) -> dict[str, float]:
@@ -60,12 +46,12 @@ def search(
     depth = max(4 * k, 20)
     if vector is None:
         vector = index.embeddings.embed_query(query)
-    dense = dense_search(index, vector, depth, sources)
-    keyword = index.textdb.keyword_search(query, depth, sources)
+    dense = index.nearest(vector, depth, sources)
+    keyword = index.keyword_search(query, depth, sources)
     similarity = dict(dense)
     fused = fuse([[cid for cid, _ in dense], [cid for cid, _ in keyword]])
     best = sorted(fused, key=lambda cid: (-fused[cid], cid))[:k]
-    rows = index.textdb.get_chunks(best)
+    rows = index.chunks(best)
     hits = []
     for cid in best:
         if cid not in rows:

@@ -4,54 +4,17 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parent.parent
-CORPUS = REPO / "corpus"
-SHARED = REPO.parent / "shared"
+from tests.helpers import CORPUS, free_port, start_chroma
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def wait_http(url: str, proc: subprocess.Popen[bytes] | None = None, seconds: float = 60) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if proc is not None and proc.poll() is not None:
-            raise RuntimeError(f"server for {url} exited with {proc.returncode}")
-        try:
-            urllib.request.urlopen(url, timeout=1)
-            return
-        except OSError:
-            time.sleep(0.2)
-    raise RuntimeError(f"{url} did not answer within {seconds} s")
-
-
-def start_chroma(path: Path, port: int) -> subprocess.Popen[bytes]:
-    chroma = Path(sys.executable).parent / "chroma"
-    proc = subprocess.Popen(
-        [str(chroma), "run", "--path", str(path), "--host", "127.0.0.1", "--port", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    wait_http(f"http://127.0.0.1:{port}/api/v2/heartbeat", proc)
-    return proc
 
 
 @pytest.fixture(scope="session")
@@ -79,7 +42,7 @@ def make_settings(tmp_path: Path, request: pytest.FixtureRequest):  # type: igno
     from app.settings import Settings
 
     def make(**overrides: object) -> Settings:
-        values: dict[str, object] = {"home": tmp_path / "home", "sources": CORPUS}
+        values: dict[str, object] = {"home": tmp_path / "home", "folder": CORPUS}
         if (
             "store_mode" in request.fixturenames
             and request.getfixturevalue("store_mode") == "server"
@@ -105,6 +68,6 @@ def corpus_settings(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[n
     from app.library import ingest
     from app.settings import Settings
 
-    settings = Settings(home=tmp_path_factory.mktemp("corpus-index"), sources=CORPUS)
+    settings = Settings(home=tmp_path_factory.mktemp("corpus-index"), folder=CORPUS)
     ingest(settings=settings)
     return settings

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.test_ui import ask, browser, page, server  # noqa: F401 - the fixtures, reused
+from tests.e2e.chat import ask
 
 pytestmark = pytest.mark.e2e
 
@@ -18,7 +18,7 @@ MARKUP = (
 )
 
 
-def test_question_markup_is_shown_as_text(page) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+def test_question_markup_is_shown_as_text(page) -> None:  # type: ignore[no-untyped-def]
     ask(page, f"Where was the forum held? {MARKUP}")
     question = page.locator("#sb-chat [data-testid=user]").last.inner_text()
     assert "<img src=x onerror=" in question and "<script>" in question
@@ -28,13 +28,13 @@ def test_question_markup_is_shown_as_text(page) -> None:  # type: ignore[no-unty
     assert page.locator("#sb-chat img[src=x], #sb-chat script").count() == 0
 
 
-def test_oversized_question_is_a_message(page) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+def test_oversized_question_is_a_message(page) -> None:  # type: ignore[no-untyped-def]
     reply = ask(page, "why " * 600)
     assert "the limit is 2000" in reply.locator(".sb-error").inner_text()
     assert "Traceback" not in page.content()
 
 
-def test_upload_with_markup_in_its_name_is_text(page, server) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+def test_upload_with_markup_in_its_name_is_text(page, server) -> None:  # type: ignore[no-untyped-def]
     name = "<img src=x onerror=alert(1)>.exe"
     bad = Path(str(server["root"])) / "named"
     bad.mkdir(exist_ok=True)

@@ -2,126 +2,13 @@
 
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
-import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import CORPUS, REPO, free_port, wait_http
+from tests.e2e.chat import FORUM, LAPTOP, PHONE, WORLD_CUP, ask, shoot
 
 pytestmark = pytest.mark.e2e
-
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
-]
-ARTIFACTS = REPO / "tests" / "artifacts"
-LAPTOP = {"width": 1366, "height": 900}
-PHONE = {"width": 390, "height": 844}
-FORUM = "Where was the 12th ROK-Central Asia Cooperation Forum held?"
-WORLD_CUP = "Who won the 2018 FIFA World Cup?"
-# A document that would run code if any of its text reached the page as HTML or a template.
-HOSTILE = (
-    "Notes on the Zanzibar kite regatta.\n\n"
-    "<script>window.sbPwned = 'script'</script> <img src=x onerror=\"window.sbPwned='img'\"> "
-    "${window.sbPwned='template'} {{constructor}} *not bold* $x^2$\n\n"
-    "The Zanzibar kite regatta is judged by the harbour master, Amina Juma.\n"
-)
-
-
-def sourcebook(*args: str) -> list[str]:
-    return [str(Path(sys.executable).parent / "sourcebook"), *args]
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, object]]:
-    """`sourcebook serve` on a free loopback port over an ingested, writable copy of the corpus."""
-    root = tmp_path_factory.mktemp("ui")
-    docs = root / "docs"
-    shutil.copytree(CORPUS, docs)
-    (docs / "hostile.txt").write_text(HOSTILE)
-    env = {
-        **os.environ,
-        "SOURCEBOOK_HOME": str(root / "home"),
-        "SOURCEBOOK_SOURCES": str(docs),
-        "GRADIO_ANALYTICS_ENABLED": "False",
-        "HF_HUB_OFFLINE": "1",
-        "TRANSFORMERS_OFFLINE": "1",
-    }
-    subprocess.run(sourcebook("ingest"), env=env, check=True, capture_output=True)
-    port = free_port()
-    log = (root / "serve.log").open("wb")
-    proc = subprocess.Popen(
-        sourcebook("-v", "serve", "--port", str(port)),
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}/"
-    try:
-        wait_http(url, proc, seconds=120)
-        yield {"url": url, "docs": docs, "root": root}
-    finally:
-        proc.terminate()
-        proc.wait(timeout=20)
-        log.close()
-    assert "Traceback" not in (root / "serve.log").read_text(), "the server logged a traceback"
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    from playwright.sync_api import sync_playwright
-
-    if not Path(CHROMIUM).exists():
-        pytest.fail(
-            f"{CHROMIUM} is missing: run `bash .ci/setup-test-deps` (apt-get install chromium)"
-        )
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as p:
-        launched = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield launched
-        launched.close()
-
-
-@pytest.fixture
-def page(browser, server):  # type: ignore[no-untyped-def]
-    context = browser.new_context(viewport=LAPTOP)
-    page = context.new_page()
-    page.set_default_timeout(30_000)
-    page.goto(str(server["url"]))
-    page.locator("#sb-question textarea").wait_for()
-    yield page
-    context.close()
-
-
-def bots(page):  # type: ignore[no-untyped-def]
-    return page.locator("#sb-chat [data-testid=bot]")
-
-
-def ask(page, question: str):  # type: ignore[no-untyped-def]
-    """Type `question`, send it, and return the finished reply (sources, closest or error shown)."""
-    before = bots(page).count()
-    box = page.locator("#sb-question textarea")
-    box.fill(question)
-    box.press("Enter")
-    reply = bots(page).nth(before)
-    reply.locator(".sb-sources, .sb-error").first.wait_for()
-    return reply
-
-
-def shoot(page, name: str, full_page: bool = True) -> None:  # type: ignore[no-untyped-def]
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=full_page)
 
 
 def test_question_gets_a_cited_answer(page) -> None:  # type: ignore[no-untyped-def]

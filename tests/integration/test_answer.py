@@ -76,7 +76,14 @@ def test_bad_questions_are_refused_with_a_reason(corpus_settings) -> None:  # ty
 def test_cli_ask_json(corpus_settings) -> None:  # type: ignore[no-untyped-def]
     env = {**os.environ, "SOURCEBOOK_HOME": str(corpus_settings.home)}
     out = subprocess.run(
-        [sys.executable, "-m", "app.cli", "ask", "What is Kim Gunn's position?", "--json"],
+        [
+            sys.executable,
+            "-m",
+            "app.interfaces.cli",
+            "ask",
+            "What is Kim Gunn's position?",
+            "--json",
+        ],
         env=env,
         capture_output=True,
         text=True,
@@ -86,3 +93,21 @@ def test_cli_ask_json(corpus_settings) -> None:  # type: ignore[no-untyped-def]
     data = json.loads(out.stdout)
     assert data["answered"] and "Deputy Minister" in data["text"]
     assert {"n", "source", "quote", "start", "end", "score"} <= set(data["citations"][0])
+
+
+def test_questions_from_many_threads_get_the_answers_asked_one_by_one(corpus_settings) -> None:  # type: ignore[no-untyped-def]
+    """Regression (issue 9): the server answers on several threads, which shared one stemmer."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    questions = [
+        "Who co-hosted the 14th Korea-Central Asia Cooperation Forum?",
+        "When did Korea join the CICA?",
+        "Which countries did President Moon Jae-in visit in April 2019?",
+        "What is Kim Gunn's position?",
+        "Who won the 2018 FIFA World Cup?",
+        "When was the Secretariat established?",
+    ]
+    alone = [answer(q, settings=corpus_settings) for q in questions]
+    with ThreadPoolExecutor(6) as pool:
+        together = list(pool.map(lambda q: answer(q, settings=corpus_settings), questions * 3))
+    assert together == alone * 3

@@ -8,31 +8,38 @@ import random
 import signal
 import sqlite3
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from app.answer import answer
-from app.errors import user_message
+from app.answering.pipeline import answer
+from app.interfaces.errors import user_message
 from app.library import ingest
 from app.settings import Settings
+from ingest.pipeline import INDEX_BATCH
 from store import IndexBusyError, StoreError, StoreUnavailableError
-from tests.conftest import CORPUS, free_port, start_chroma, wait_http
-from tests.integration.test_ingest import _many_files, chunk_ids
+from tests.helpers import (
+    CORPUS,
+    SOURCEBOOK,
+    blocking_file,
+    chunk_ids,
+    free_port,
+    many_files,
+    start_chroma,
+    wait_http,
+)
 
 pytestmark = pytest.mark.integration
 
 FORUM = "Where was the 12th ROK-Central Asia Cooperation Forum held?"
-SOURCEBOOK = str(Path(sys.executable).parent / "sourcebook")
 
 
 def env_for(settings: Settings) -> dict[str, str]:
     """The environment that makes a `sourcebook` process use `settings`' index."""
     env = {**os.environ, "SOURCEBOOK_HOME": str(settings.home)}
-    env["SOURCEBOOK_SOURCES"] = str(settings.sources)
+    env["SOURCEBOOK_FOLDER"] = str(settings.folder)
     env.pop("SOURCEBOOK_CHROMA_URL", None)
     if settings.chroma_url:
         env["SOURCEBOOK_CHROMA_URL"] = settings.chroma_url
@@ -81,7 +88,7 @@ def stop(state: dict[str, object]) -> None:
 def served(tmp_path: Path, own_chroma: dict[str, object]) -> Iterator[dict[str, object]]:
     """The corpus ingested into the Chroma server, and `sourcebook serve` over it."""
     settings = Settings(
-        home=tmp_path / "home", sources=CORPUS, chroma_url=f"http://127.0.0.1:{own_chroma['port']}"
+        home=tmp_path / "home", folder=CORPUS, chroma_url=f"http://127.0.0.1:{own_chroma['port']}"
     )  # type: ignore[call-arg]
     ingest(settings=settings)
     port = free_port()
@@ -135,29 +142,27 @@ def test_chroma_server_gone_is_one_clear_line_and_service_resumes(served) -> Non
 def test_second_ingest_refuses_while_the_first_runs(tmp_path: Path) -> None:
     folder = tmp_path / "many"
     folder.mkdir()
-    _many_files(folder, 12)
-    settings = Settings(home=tmp_path / "home", sources=folder)  # type: ignore[call-arg]
-    first = subprocess.Popen(
-        [SOURCEBOOK, "ingest"], env=env_for(settings), stderr=subprocess.DEVNULL
-    )
-    lock = settings.home / "ingest.lock"
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline and first.poll() is None:
-        if lock.exists() and lock.read_text().strip() == str(first.pid):
-            break
-        time.sleep(0.01)
-    # Freeze the first ingest while it holds the lock, so that the second surely meets it.
-    first.send_signal(signal.SIGSTOP)
-    try:
+    many_files(folder, 12)
+    settings = Settings(home=tmp_path / "home", folder=folder)  # type: ignore[call-arg]
+    # The first ingest blocks on reading a pipe (holding the lock) until the test writes to it,
+    # so the second surely meets it, however fast or slow the machine.
+    with blocking_file(folder, "zz-last.txt") as pipe:
+        first = subprocess.Popen(
+            [SOURCEBOOK, "ingest"], env=env_for(settings), stderr=subprocess.DEVNULL
+        )
+        lock = settings.home / "ingest.lock"
+        while first.poll() is None and not (
+            lock.exists() and lock.read_text().strip() == str(first.pid)
+        ):
+            time.sleep(0.01)
         assert first.poll() is None, "the first ingest ended before a second could start"
         with pytest.raises(IndexBusyError, match=f"another ingest \\(pid {first.pid}\\)"):
             ingest(settings=settings)  # a second process (this one), through the library
         second = run_cli(settings, "ingest")  # and a third, through the command line
-    finally:
-        first.send_signal(signal.SIGCONT)
+        pipe.release()
+        assert first.wait(timeout=300) == 0
     assert_one_line_error(second, f"another ingest (pid {first.pid}) is writing")
 
-    assert first.wait(timeout=300) == 0
     ids = chunk_ids(settings)  # Chroma and the keyword index agree, no duplicates
     again = ingest(settings=settings)
     assert (again.added, again.updated, again.chunks_added, again.chunks_deleted) == (0, 0, 0, 0)
@@ -167,16 +172,24 @@ def test_second_ingest_refuses_while_the_first_runs(tmp_path: Path) -> None:
 # -- ingest killed at random points
 
 
+KILL_FILES = 48  # about 270 chunks: ingests write in batches of 128, so a kill can land mid-way
+
+
 @pytest.fixture(scope="module")
-def kill_corpus(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, set[str]]:
-    """A folder of 16 documents and the chunk ids of a clean ingest of it."""
+def kill_corpus(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, set[str], list[int]]:
+    """A folder of documents, the chunk ids of a clean ingest of it, and how many chunks the
+    documents up to each one hold between them."""
+    from app.library import get_index
+
     root = tmp_path_factory.mktemp("kill")
     folder = root / "docs"
     folder.mkdir()
-    _many_files(folder, 16)
-    clean = Settings(home=root / "clean", sources=folder)  # type: ignore[call-arg]
+    many_files(folder, KILL_FILES)
+    clean = Settings(home=root / "clean", folder=folder)  # type: ignore[call-arg]
     ingest(settings=clean)
-    return folder, chunk_ids(clean)
+    index = get_index(clean)
+    sizes = [len(index.stored_chunks(f"doc-{i:03d}.txt")) for i in range(KILL_FILES)]
+    return folder, chunk_ids(clean), [sum(sizes[: i + 1]) for i in range(KILL_FILES)]
 
 
 def chunks_written(db: Path) -> int:
@@ -189,26 +202,29 @@ def chunks_written(db: Path) -> int:
 
 @pytest.mark.parametrize("seed", [11, 23, 37])
 def test_sigkill_at_a_random_point_then_rerun_converges(
-    seed: int, kill_corpus: tuple[Path, set[str]], tmp_path: Path
+    seed: int, kill_corpus: tuple[Path, set[str], list[int]], tmp_path: Path
 ) -> None:
-    folder, clean_ids = kill_corpus
+    folder, clean_ids, upto = kill_corpus
     rng = random.Random(seed)
-    settings = Settings(home=tmp_path / "home", sources=folder)  # type: ignore[call-arg]
-    # Kill once the ingest has written a random share of its chunks, then a random moment later
-    # (so the kill lands anywhere: mid-embedding, between the SQLite and the Chroma write, ...).
-    threshold = rng.randint(1, len(clean_ids) - 1)
-    extra = rng.uniform(0, 0.3)
-    proc = subprocess.Popen(
-        [SOURCEBOOK, "ingest"], env=env_for(settings), stderr=subprocess.DEVNULL
-    )
-    db = settings.home / "sourcebook.sqlite"
-    deadline = time.monotonic() + 180
-    while time.monotonic() < deadline and proc.poll() is None and chunks_written(db) < threshold:
-        time.sleep(0.01)
-    time.sleep(extra)
-    assert proc.poll() is None, "the ingest finished before it could be killed"
-    proc.send_signal(signal.SIGKILL)
-    proc.wait()
+    settings = Settings(home=tmp_path / "home", folder=folder)  # type: ignore[call-arg]
+    # A pipe after a random document holds the ingest there until it is killed. The kill comes
+    # once a random number of the chunks written before the pipe (whole batches of 128) are in,
+    # so it lands anywhere: at start-up, mid-embedding, between the SQLite and the Chroma write,
+    # or while the ingest waits on the pipe. The ingest cannot finish first.
+    after = rng.randrange(KILL_FILES)
+    threshold = rng.randint(0, upto[after] // INDEX_BATCH * INDEX_BATCH)
+    with blocking_file(folder, f"doc-{after:03d}z-pipe.txt"):  # sorts right after doc-{after}
+        proc = subprocess.Popen(
+            [SOURCEBOOK, "ingest"], env=env_for(settings), stderr=subprocess.DEVNULL
+        )
+        db = settings.home / "sourcebook.sqlite"
+        deadline = time.monotonic() + 600  # a safety net for a broken ingest, not a timing
+        while proc.poll() is None and chunks_written(db) < threshold:
+            assert time.monotonic() < deadline, f"{chunks_written(db)} of {threshold} chunks"
+            time.sleep(0.01)
+        assert proc.poll() is None, "the ingest ended though a file blocks it"
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
 
     report = ingest(settings=settings)
     assert chunk_ids(settings) == clean_ids
@@ -247,7 +263,7 @@ def test_read_only_home_refuses_ingest_and_still_answers(
 ) -> None:
     settings = Settings(
         home=small_mount / "home",
-        sources=docs_folder,
+        folder=docs_folder,
         chroma_url=chroma_url if mode == "server" else None,
     )  # type: ignore[call-arg]
     # Built and asked by processes that have ended: Linux refuses to remount a file system
@@ -290,10 +306,10 @@ def fill_disk(mnt: Path) -> Path:
 def test_full_disk_refuses_ingest_clearly_and_recovers(
     small_mount: Path, docs_folder: Path, tmp_path: Path
 ) -> None:
-    settings = Settings(home=small_mount / "home", sources=docs_folder)  # type: ignore[call-arg]
+    settings = Settings(home=small_mount / "home", folder=docs_folder)  # type: ignore[call-arg]
     ingest(settings=settings)
     before = answer(FORUM, settings=settings)
-    _many_files(docs_folder, 8)
+    many_files(docs_folder, 8)
     filler = fill_disk(small_mount)
 
     with pytest.raises(StoreError, match="disk holding the index .*is full"):
@@ -304,6 +320,6 @@ def test_full_disk_refuses_ingest_clearly_and_recovers(
     filler.unlink()
     report = ingest(settings=settings)  # resumes: what was written before the disk filled stays
     assert report.added == 8
-    clean = Settings(home=tmp_path / "clean", sources=docs_folder)  # type: ignore[call-arg]
+    clean = Settings(home=tmp_path / "clean", folder=docs_folder)  # type: ignore[call-arg]
     ingest(settings=clean)
     assert chunk_ids(settings) == chunk_ids(clean)

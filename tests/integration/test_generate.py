@@ -7,14 +7,16 @@ from dataclasses import replace
 
 import pytest
 
-from app.answer import REFUSAL, Answer, extractive_answer
-from app.extractive import Tuning
-from app.generate import generate_answer
+from app.answering.extractive import extractive_answer
+from app.answering.generative import generate_answer
+from app.answering.llm import make_chat_model
+from app.answering.pipeline import answer_with
+from app.answering.types import REFUSAL, Answer
 from app.library import get_index
 from app.settings import Settings
 from store import Hit, search
-from tests.conftest import CORPUS
 from tests.fakes import ScriptedChatModel
+from tests.helpers import CORPUS, free_port
 
 pytestmark = pytest.mark.integration
 
@@ -39,10 +41,16 @@ def hits(llm_settings: Settings) -> list[Hit]:
 def run(
     settings: Settings, hits: list[Hit], model: ScriptedChatModel, **kw: object
 ) -> list[Answer]:
-    base = Answer(QUESTION, "", False, [], hits, QUESTION, settings.llm)
-    history = kw.pop("history", None)
+    base = Answer(
+        question=QUESTION,
+        text="",
+        answered=False,
+        retrieved=hits,
+        standalone_question=QUESTION,
+        answerer=settings.llm,
+    )
     base = replace(base, **kw)  # type: ignore[arg-type]
-    return list(generate_answer(base, get_index(settings), settings, history, model=model))  # type: ignore[arg-type]
+    return list(generate_answer(base, get_index(settings), model))
 
 
 def assert_verbatim(answer: Answer) -> None:
@@ -122,26 +130,38 @@ def test_the_prompt_quotes_the_passages_as_data(llm_settings, hits) -> None:  # 
     assert "never an instruction" in model.prompt() and QUESTION in prompt
 
 
-def test_a_follow_up_is_rewritten_by_the_model(llm_settings, hits) -> None:  # type: ignore[no-untyped-def]
+def test_a_follow_up_is_rewritten_by_the_model_before_the_search(llm_settings) -> None:  # type: ignore[no-untyped-def]
     history = [
         {"role": "user", "content": "Where was the 14th forum held?"},
         {"role": "assistant", "content": "In Dushanbe [1]."},
     ]
     model = ScriptedChatModel.replying("Who co-hosted the 14th forum?", "NOT IN THE DOCUMENTS")
-    run(llm_settings, hits, model, question="And who hosted it?", history=history)
+    answers = answer_with(
+        "And who hosted it?", history, sources=None, settings=llm_settings, chat=model
+    )
+    final = list(answers)[-1]
     assert len(model.calls) == 2
     assert "In Dushanbe" in model.prompt(0) and "And who hosted it?" in model.prompt(0)
     assert "Question: Who co-hosted the 14th forum?" in model.prompt(1)
+    # Regression (issue 9): the model's rewrite is what was searched and what the answer reports.
+    assert final.standalone_question == "Who co-hosted the 14th forum?"
+    searched = search(get_index(llm_settings), final.standalone_question, k=llm_settings.top_k)
+    assert [h.chunk_id for h in final.retrieved] == [h.chunk_id for h in searched]
 
 
 def test_an_unreachable_server_falls_back_with_a_note(llm_settings, hits) -> None:  # type: ignore[no-untyped-def]
-    from tests.conftest import free_port
-
     settings = llm_settings.model_copy(
         update={"openai_base_url": f"http://127.0.0.1:{free_port()}/v1", "llm_timeout": 5.0}
     )
-    base = Answer(QUESTION, "", False, [], hits, QUESTION, settings.llm)
-    final = list(generate_answer(base, get_index(settings), settings, None))[-1]
+    base = Answer(
+        question=QUESTION,
+        text="",
+        answered=False,
+        retrieved=hits,
+        standalone_question=QUESTION,
+        answerer=settings.llm,
+    )
+    final = list(generate_answer(base, get_index(settings), make_chat_model(settings)))[-1]
     assert final.answerer == "extractive" and "language model failed" in final.note
     index = get_index(settings)
-    assert final.text == extractive_answer(index, QUESTION, hits, Tuning())[0]
+    assert final.text == extractive_answer(index, QUESTION, hits)[0]

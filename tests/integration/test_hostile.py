@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from app.answer import AnswerError, answer
+from app import AnswerError, answer
 from app.library import (
     NoIndexError,
     UploadError,
@@ -20,7 +20,7 @@ from app.library import (
     save_upload,
 )
 from app.settings import Settings
-from tests.conftest import CORPUS, free_port
+from tests.helpers import CORPUS, free_port
 
 pytestmark = pytest.mark.integration
 
@@ -46,7 +46,7 @@ def hostile_corpus(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     (docs / "injection.txt").write_text(INJECTION)
     (docs / "leak.txt").symlink_to(outside / "secret.txt")
     (docs / "leaked-dir").symlink_to(outside, target_is_directory=True)
-    settings = Settings(home=root / "home", sources=docs)  # type: ignore[call-arg]
+    settings = Settings(home=root / "home", folder=docs)  # type: ignore[call-arg]
     ingest(settings=settings)
     return settings
 
@@ -88,7 +88,7 @@ def upload_folder(tmp_path: Path) -> Iterator[tuple[Settings, Path]]:
     docs, outside = tmp_path / "docs", tmp_path / "outside"
     docs.mkdir()
     outside.mkdir()
-    yield Settings(home=tmp_path / "home", sources=docs, max_upload_mb=1), outside  # type: ignore[call-arg]
+    yield Settings(home=tmp_path / "home", folder=docs, max_upload_mb=1), outside  # type: ignore[call-arg]
 
 
 @pytest.mark.parametrize(
@@ -106,15 +106,15 @@ def test_upload_names_never_reach_outside_the_folder(
     upload_folder: tuple[Settings, Path], name: str
 ) -> None:
     settings, outside = upload_folder
-    before = set(settings.sources.parent.rglob("*"))
+    before = set(settings.folder.parent.rglob("*"))
     try:
         stored = save_upload(name, b"uploaded text", settings)
     except UploadError:
         stored = None
     if stored is not None:
-        assert stored == settings.sources.resolve() / "uploads" / "escape.txt"
-    created = set(settings.sources.parent.rglob("*")) - before
-    assert all(p.resolve().is_relative_to(settings.sources.resolve()) for p in created), created
+        assert stored == settings.folder.resolve() / "uploads" / "escape.txt"
+    created = set(settings.folder.parent.rglob("*")) - before
+    assert all(p.resolve().is_relative_to(settings.folder.resolve()) for p in created), created
     assert not Path("/tmp/escape.txt").exists()
 
 
@@ -122,7 +122,7 @@ def test_upload_does_not_write_through_a_symlink(upload_folder: tuple[Settings, 
     settings, outside = upload_folder
     target = outside / "victim.txt"
     target.write_text("original")
-    uploads = settings.sources / "uploads"
+    uploads = settings.folder / "uploads"
     uploads.mkdir()
     (uploads / "victim.txt").symlink_to(target)
     with pytest.raises(UploadError, match="outside the documents folder"):
@@ -165,7 +165,7 @@ def test_injection_is_quoted_as_data_when_relevant(hostile_corpus: Settings) -> 
 
 
 def test_language_model_prompt_holds_documents_as_delimited_data() -> None:
-    from app.generate import answer_messages
+    from app.answering.generative import answer_messages
     from store import Hit
 
     hit = Hit("c1", "injection.txt", INJECTION, 0, len(INJECTION), 1.0, 1.0, title='x" y="z')
@@ -192,14 +192,14 @@ def test_oversized_upload_is_refused_with_the_limit(upload_folder: tuple[Setting
     settings, _ = upload_folder
     with pytest.raises(UploadError, match="big.txt is 1.5 MB; the limit is 1 MB"):
         save_upload("big.txt", b"x" * 1_500_000, settings)
-    assert not (settings.sources / "uploads" / "big.txt").exists()
+    assert not (settings.folder / "uploads" / "big.txt").exists()
     assert save_upload("ok.txt", b"x" * 900_000, settings).stat().st_size == 900_000
 
 
 @pytest.fixture(scope="module")
 def app_url(hostile_corpus: Settings) -> Iterator[str]:
     """The chat window's app (with its `/ask` API) served in this process on loopback."""
-    from app.ui import build
+    from app.interfaces.ui import build
 
     demo = build(hostile_corpus)
     port = free_port()

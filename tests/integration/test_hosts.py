@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import CORPUS
+from tests.helpers import CORPUS
 
 pytestmark = pytest.mark.integration
 
@@ -83,7 +83,7 @@ def test_app_host_uses_the_index_host_over_the_network(
         env = {
             **os.environ,
             "SOURCEBOOK_HOME": str(tmp_path / "home"),
-            "SOURCEBOOK_SOURCES": str(CORPUS),
+            "SOURCEBOOK_FOLDER": str(CORPUS),
             "SOURCEBOOK_CHROMA_URL": url,
         }
         ingested = in_ns(hosts["app"], str(BIN / "sourcebook"), "ingest", env=env)

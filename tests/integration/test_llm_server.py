@@ -14,11 +14,11 @@ from pathlib import Path
 
 import pytest
 
-from app.answer import Answer, answer, stream_answer
+from app import Answer, answer, stream_answer
+from app.answering.support import cited_numbers, complete_sentences, strip_markers
+from app.answering.text import content_terms
 from app.settings import Settings
-from app.support import cited_numbers, complete_sentences, strip_markers
-from app.text import content_terms
-from tests.conftest import CORPUS, free_port, wait_http
+from tests.helpers import CORPUS, free_port, wait_http
 
 pytestmark = pytest.mark.integration
 
@@ -59,7 +59,7 @@ def smollm2(corpus_settings: Settings, llm_server: str) -> Settings:
 
 
 def test_smollm2_inventions_are_caught_and_quotes_are_verbatim(smollm2, caplog) -> None:  # type: ignore[no-untyped-def]
-    caplog.set_level(logging.INFO, logger="app.generate")
+    caplog.set_level(logging.INFO, logger="app.answering.generative")
     results = [answer(q, settings=smollm2) for q in QUESTIONS]
     dropped = [r.getMessage() for r in caplog.records if "dropped unsupported" in r.getMessage()]
     logging.getLogger(__name__).info("SmolLM2: %d sentence(s) dropped: %s", len(dropped), dropped)

@@ -13,7 +13,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ingest.loaders import SUPPORTED, Extracted, LoadError, load
+from ingest import SUPPORTED, Extracted, LoadError, load
 from tests.documents import HTML_PAGE, make_docx, make_pdf
 
 FUZZ = settings(

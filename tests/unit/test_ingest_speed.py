@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from app.cli_progress import eta
+from app.interfaces.progress import eta
 from ingest.prefetch import prefetch
 from store.embeddings import CachedEmbeddings
 from store.encoders import calibration_texts

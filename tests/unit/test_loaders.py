@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from ingest.loaders import LoadError, load
+from ingest import LoadError, load
 from tests.documents import HTML_PAGE, make_docx, make_pdf
 
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from app.generate import REFUSED, quote_passage
-from app.llm import LLMSetupError, make_chat_model
+from app.answering.generative import REFUSED, quote_passage
+from app.answering.llm import LLMSetupError, make_chat_model
+from app.answering.support import cited_numbers, complete_sentences, strip_markers
 from app.settings import Settings
-from app.support import cited_numbers, complete_sentences, strip_markers
 from store import Hit
 
 

@@ -1,19 +1,15 @@
-"""Which exceptions are the user's to fix, and the one line that tells them how."""
+"""The one line a user reads for an error: theirs explained, ours left to the caller to log."""
 
 from __future__ import annotations
+
+from pydantic import ValidationError
+
+from store import SourcebookError
 
 
 def user_message(error: BaseException) -> str | None:
     """A one-line message for an error a user can act on; None for a bug of ours."""
-    from pydantic import ValidationError
-
-    from app.answer import AnswerError
-    from app.library import UploadError
-    from app.llm import LLMSetupError
-    from ingest import IngestError, LoadError
-    from store import StoreError
-
-    if isinstance(error, StoreError | IngestError | AnswerError | LoadError | UploadError | LLMSetupError):
+    if isinstance(error, SourcebookError):
         return str(error)
     if isinstance(error, ValidationError):
         problems = []

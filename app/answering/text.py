@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import threading
 from functools import lru_cache
 
 import snowballstemmer
@@ -18,8 +19,18 @@ STOPWORDS = frozenset(
     while who whom whose why will with would you your yours yourself yourselves s t d ll m re ve
     y get got gets one ones tell say said according called name named""".split()
 )
-_STEMMER = snowballstemmer.stemmer("english")
 WH_WORDS = frozenset("what which who whom whose when where why how".split())
+
+
+# A Snowball stemmer keeps its working state in the object (`stemWord` mutates it), so two
+# threads sharing one can get each other's stems: each thread has its own.
+_local = threading.local()
+
+
+def _stemmer() -> snowballstemmer.stemmer:
+    if not hasattr(_local, "stemmer"):
+        _local.stemmer = snowballstemmer.stemmer("english")
+    return _local.stemmer
 
 
 @lru_cache(maxsize=65536)
@@ -28,7 +39,7 @@ def stem(word: str) -> str:
     w = word.lower().replace("’", "'")
     if w.endswith("'s"):
         w = w[:-2]
-    return str(_STEMMER.stemWord(w)) if w.isalpha() else w
+    return str(_stemmer().stemWord(w)) if w.isalpha() else w
 
 
 def words(text: str) -> list[str]:

@@ -7,11 +7,11 @@ import re
 from dataclasses import dataclass
 
 import numpy as np
+from langchain_core.embeddings import Embeddings
 
-from app.sentences import split_sentences
-from app.text import content_terms
+from app.answering.sentences import split_sentences
+from app.answering.text import content_terms
 from store import Hit
-from store.embeddings import SentenceTransformerEmbeddings
 
 MARKER = re.compile(r"\s*\[(\d{1,3}(?:\s*,\s*\d{1,3})*)\]")
 # "... in 2007. [1] Next" -> "... in 2007 [1]. Next": a marker belongs to the sentence before it.
@@ -83,17 +83,20 @@ def complete_sentences(buffer: str, final: bool = False) -> tuple[list[str], str
 class SupportChecker:
     """Measures claims against the retrieved passages; passage sentence vectors are cached."""
 
-    def __init__(self, hits: list[Hit], model: SentenceTransformerEmbeddings) -> None:
+    def __init__(self, hits: list[Hit], model: Embeddings) -> None:
         self.hits = hits
         self.model = model
         self._sentences: dict[int, tuple[list[tuple[int, int]], np.ndarray]] = {}
+
+    def _encode(self, texts: list[str]) -> np.ndarray:
+        return np.asarray(self.model.embed_documents(texts), dtype=np.float32)
 
     def _passage(self, i: int) -> tuple[list[tuple[int, int]], np.ndarray]:
         if i not in self._sentences:
             hit = self.hits[i]
             spans = [(s, e) for s, e in split_sentences(hit.text, offset=hit.start)]
             texts = [hit.text[s - hit.start : e - hit.start] for s, e in spans]
-            self._sentences[i] = (spans, self.model.encode(texts) if texts else np.zeros((0, 1)))
+            self._sentences[i] = (spans, self._encode(texts) if texts else np.zeros((0, 1)))
         return self._sentences[i]
 
     def support(self, claim: str, n: int) -> Support | None:
@@ -105,7 +108,7 @@ class SupportChecker:
         terms = content_terms(claim)
         if not spans or not terms:
             return None
-        sims = vectors @ self.model.encode([claim])[0]
+        sims = vectors @ self._encode([claim])[0]
         sentence_recall = [
             _recall(terms, hit.text[s - hit.start : e - hit.start]) for s, e in spans
         ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from app.text import STOPWORDS, WH_WORDS, content_terms, words
+from app.answering.text import STOPWORDS, WH_WORDS, content_terms, words
 
 Turn = dict[str, str]  # {"role": "user" | "assistant", "content": str}
 

@@ -1,19 +1,20 @@
 """The chat model behind `SOURCEBOOK_LLM`: one factory, one case per backend.
 
 Errors: `LLMError` for a model that fails while answering (unreachable server, timeout, a
-crash mid-stream; the caller falls back to the extractive answer); `LLMSetupError`, also a
-`ValueError`, for a setting the user must fix (an unknown `SOURCEBOOK_LLM`, a missing extra,
-a missing model file).
+crash mid-stream; the caller falls back to the extractive answer); `LLMSetupError` for a
+setting the user must fix (an unknown `SOURCEBOOK_LLM`, a missing extra, a missing model file).
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 from pathlib import Path
 
 from langchain_core.language_models import BaseChatModel
 
 from app.settings import Settings
+from store import SourcebookError
 
 log = logging.getLogger(__name__)
 
@@ -21,12 +22,24 @@ CHOICES = "extractive | openai:MODEL | ollama:MODEL | llamacpp:PATH.gguf"
 LLAMACPP_CONTEXT = 4096  # tokens; the prompt holds top_k passages of ~250 word pieces each
 
 
-class LLMError(RuntimeError):
+class LLMError(SourcebookError):
     """The language model failed while answering."""
 
 
-class LLMSetupError(LLMError, ValueError):
+class LLMSetupError(LLMError):
     """The language model cannot be set up as configured; the message says what to change."""
+
+
+_CHAT_MODELS: dict[Settings, BaseChatModel] = {}
+_CHAT_LOCK = threading.Lock()
+
+
+def chat_model(settings: Settings) -> BaseChatModel:
+    """One chat model per settings, made once (an in-process llama.cpp model loads once)."""
+    with _CHAT_LOCK:
+        if settings not in _CHAT_MODELS:
+            _CHAT_MODELS[settings] = make_chat_model(settings)
+        return _CHAT_MODELS[settings]
 
 
 def make_chat_model(settings: Settings) -> BaseChatModel:
@@ -94,8 +107,9 @@ def _llamacpp(path: str, settings: Settings) -> BaseChatModel:
         ) from e
     log.info("chat model: llama.cpp in-process, %s", gguf)
     try:
-        return ChatLlamaCpp(
+        chat: BaseChatModel = ChatLlamaCpp(
             model_path=str(gguf), n_ctx=LLAMACPP_CONTEXT, temperature=0, verbose=False
         )
+        return chat
     except (ValueError, RuntimeError) as e:
         raise LLMSetupError(f"llama.cpp could not load {gguf}: {e}") from e

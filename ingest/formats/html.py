@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from ingest.loaders import Extracted, LoadError, first_line
+from ingest.errors import LoadError
+from ingest.extracted import Extracted, first_line
 
 DROP = {
     "script", "style", "noscript", "template", "svg", "canvas", "iframe", "object", "embed",

@@ -11,10 +11,12 @@ import gradio as gr
 from gradio.components.chatbot import ExampleMessage
 from gradio.events import api as gr_api
 
-from app import library, render
-from app.answer import Answer, answer, stream_answer
-from app.errors import user_message
-from app.followup import Turn
+from app import library
+from app.answering.followup import Turn
+from app.answering.pipeline import answer, stream_answer
+from app.answering.types import Answer
+from app.interfaces import render
+from app.interfaces.errors import user_message
 from app.settings import Settings, get_settings
 from ingest import IngestReport
 

@@ -11,7 +11,7 @@ from dataclasses import asdict
 from typing import Any
 from urllib.parse import quote
 
-from app.answer import Answer, Citation
+from app.answering.types import Answer, Citation
 from ingest import IngestReport
 from store import Hit
 

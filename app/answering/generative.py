@@ -7,17 +7,21 @@ import logging
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
-from functools import lru_cache
 
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 
-from app.answer import REFUSAL, Answer, Citation, extractive_answer
-from app.extractive import Tuning
-from app.followup import Turn, needs_context
-from app.llm import LLMError, make_chat_model
-from app.settings import Settings
-from app.support import SupportBar, SupportChecker, cited_numbers, complete_sentences, strip_markers
+from app.answering.extractive import extractive_answer
+from app.answering.followup import Turn, needs_context
+from app.answering.llm import LLMError
+from app.answering.support import (
+    SupportBar,
+    SupportChecker,
+    cited_numbers,
+    complete_sentences,
+    strip_markers,
+)
+from app.answering.types import REFUSAL, Answer, Citation
 from prompts import render
 from store import Hit, Index
 
@@ -31,12 +35,6 @@ REFUSED = re.compile(
     re.IGNORECASE,
 )
 MAX_HISTORY_TURNS = 6
-
-
-@lru_cache(maxsize=2)
-def chat_model(settings: Settings) -> BaseChatModel:
-    """One chat model per settings (an in-process llama.cpp model loads once)."""
-    return make_chat_model(settings)
 
 
 @dataclass
@@ -65,9 +63,7 @@ class Draft:
                 (c for c in self.citations if (c.source, c.start) == (s.hit.source, s.start)), None
             )
             if cite is None:
-                cite = _citation(
-                    len(self.citations) + 1, s.hit, s.start, s.end, s.quote, s.similarity
-                )
+                cite = Citation.of(len(self.citations) + 1, s.hit, s.start, s.end, s.similarity)
                 self.citations.append(cite)
             numbers.append(cite.n)
         marks = "".join(f" [{n}]" for n in dict.fromkeys(numbers))
@@ -79,34 +75,20 @@ class Draft:
         return " ".join(self.sentences)
 
 
-def _citation(n: int, hit: Hit, start: int, end: int, quote: str, score: float) -> Citation:
-    return Citation(
-        n, hit.source, quote, start, end, round(score, 4), hit.title, hit.page, hit.heading
-    )
-
-
 def generate_answer(
-    base: Answer,
-    index: Index,
-    settings: Settings,
-    history: Sequence[Turn] | None,
-    *,
-    model: BaseChatModel | None = None,
-    bar: SupportBar | None = None,
+    base: Answer, index: Index, chat: BaseChatModel, *, bar: SupportBar | None = None
 ) -> Iterator[Answer]:
-    """Stream the model's answer to `base.question`, one checked sentence at a time."""
-    base = replace(base, answerer=settings.llm)
+    """Stream the model's answer to `base.standalone_question`, one checked sentence at a time."""
     if not base.retrieved:
         yield replace(
             base, text=REFUSAL, note="nothing relevant was found; no language model was asked"
         )
         return
-    chat = model or chat_model(settings)
-    draft = Draft(SupportChecker(base.retrieved, index.model), bar or SupportBar())
+    draft = Draft(SupportChecker(base.retrieved, index.embeddings), bar or SupportBar())
     refused, error = False, ""
     try:
-        question = condense(chat, base, history)
-        for sentence in model_sentences(chat, answer_messages(question, base.retrieved)):
+        messages = answer_messages(base.standalone_question, base.retrieved)
+        for sentence in model_sentences(chat, messages):
             if not draft.sentences and REFUSED.search(sentence):
                 refused = True
                 break
@@ -135,9 +117,7 @@ def final_answer(base: Answer, index: Index, draft: Draft, refused: bool, error:
             base, text=REFUSAL, note="the language model found no answer in the passages"
         )
     why = error or f"none of the model's sentences was supported by a passage it cites ({dropped})"
-    text, citations, answered = extractive_answer(
-        index, base.standalone_question, base.retrieved, Tuning()
-    )
+    text, citations, answered = extractive_answer(index, base.standalone_question, base.retrieved)
     return replace(
         base,
         text=text,
@@ -179,23 +159,25 @@ def model_sentences(chat: BaseChatModel, messages: list[BaseMessage]) -> Iterato
     yield from complete_sentences(buffer, final=True)[0]
 
 
-def condense(chat: BaseChatModel, base: Answer, history: Sequence[Turn] | None) -> str:
-    """The follow-up `base.question` rewritten by the model to stand alone; when there is no
-    earlier turn, it needs none, or the model's rewrite is unusable: the rule-based one."""
+def condense(
+    chat: BaseChatModel, question: str, history: Sequence[Turn] | None, fallback: str
+) -> str:
+    """The follow-up `question` rewritten by the model to stand alone; `fallback` (the rule-based
+    rewrite) when there is no earlier turn, it needs none, or the model's rewrite is unusable."""
     turns = [t for t in (history or []) if str(t.get("content", "")).strip()][-MAX_HISTORY_TURNS:]
-    if not any(t.get("role") == "user" for t in turns) or not needs_context(base.question):
-        return base.standalone_question
+    if not any(t.get("role") == "user" for t in turns) or not needs_context(question):
+        return fallback
     lines = "\n".join(
         f"{t.get('role', 'user')}: {' '.join(str(t['content']).split())}" for t in turns
     )
-    prompt = render("condense", history=lines, question=base.question)
+    prompt = render("condense", history=lines, question=question)
     try:
         reply = chat.invoke([HumanMessage(prompt)]).text
     except Exception as e:  # the answer call will meet (and report) the same failure
         log.warning("rewriting the follow-up failed: %s", e)
-        return base.standalone_question
+        return fallback
     rewritten = " ".join(str(reply).strip().splitlines()[:1]).strip().strip('"')
-    if not rewritten or len(rewritten) > 3 * len(base.standalone_question) + 100:
-        return base.standalone_question
-    log.info("follow-up %r rewritten as %r", base.question, rewritten)
+    if not rewritten or len(rewritten) > 3 * len(fallback) + 100:
+        return fallback
+    log.info("follow-up %r rewritten as %r", question, rewritten)
     return rewritten

@@ -1,5 +1,24 @@
-"""`sourcebook eval`: run a question file against the current index and grade the answers the
-way ../shared/eval/README.md defines."""
+"""`sourcebook eval`: ask every question of a question file and grade the answers.
+
+A question file holds one JSON object a line:
+
+    id            a short name
+    question      what the user types
+    history       earlier user turns of the same conversation, oldest first (asked first)
+    answerable    false when the documents do not hold the answer: the right reply is a refusal
+    must_include  groups of strings; every group must match the answer text (a group matches
+                  when any of its strings occurs, case-insensitive, white space folded)
+    gold_sources  the files (names in the gold folder) that hold the answer
+    gold_passage  optional: the passage that holds the answer (then it, not gold_sources, counts)
+
+An answerable question is correct when it is answered, every `must_include` group matches, and
+at least one citation's quote is found (white space folded) in a gold source; an unanswerable
+one is correct when it is refused. Citation precision is the share of citations (of answerable
+questions) found in a gold source; retrieval hit@5 the share of answerable questions with a
+gold passage among the top 5 retrieved; truthfulness scores +1 for a correct answer or refusal,
+0 for refusing an answerable question, -1 for a wrong answer (CRAG's rule).
+
+`SAMPLE_QUESTIONS` is such a file for the bundled corpus."""
 
 from __future__ import annotations
 
@@ -10,8 +29,11 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from app.answer import Answer, answer
-from app.settings import Settings
+from app.answering.pipeline import answer
+from app.answering.types import Answer
+from app.settings import Settings, get_settings
+
+SAMPLE_QUESTIONS = Path(__file__).resolve().parent / "sample_questions.jsonl"
 
 
 def fold(text: str) -> str:
@@ -54,23 +76,21 @@ def load_questions(path: Path) -> list[dict[str, Any]]:
     return rows
 
 
-def find_gold_dir(questions_file: Path) -> Path | None:
-    """The folder holding the gold source files: `corpus/` beside the file, or `../seeds/`."""
-    for candidate in (questions_file.parent / "corpus", questions_file.parent.parent / "seeds"):
-        if candidate.is_dir():
-            return candidate
-    return None
+def find_gold_dir(questions_file: Path, folder: Path) -> Path:
+    """The folder holding the gold source files: a `corpus/` folder beside the question file,
+    else `folder`, the documents folder the index follows."""
+    beside = questions_file.parent / "corpus"
+    return beside if beside.is_dir() else folder
 
 
 class Grader:
     """Grades answers against gold files read from one folder."""
 
-    def __init__(self, gold_dir: Path | None) -> None:
+    def __init__(self, gold_dir: Path) -> None:
         self.texts: dict[str, str] = {}
-        if gold_dir:
-            for path in sorted(gold_dir.iterdir()):
-                if path.is_file():
-                    self.texts[path.name] = fold(path.read_text(encoding="utf-8", errors="replace"))
+        for path in sorted(gold_dir.iterdir()):
+            if path.is_file():
+                self.texts[path.name] = fold(path.read_text(encoding="utf-8", errors="replace"))
 
     def in_gold(self, snippet: str, row: dict[str, Any]) -> bool:
         if row.get("gold_passage"):
@@ -119,7 +139,8 @@ def evaluate(
 ) -> Report:
     """Ask every question of `questions_file` (earlier turns first) and grade the answers."""
     rows = load_questions(questions_file)
-    grader = Grader(gold_dir or find_gold_dir(questions_file))
+    folder = (settings or get_settings()).folder
+    grader = Grader(gold_dir or find_gold_dir(questions_file, folder))
     graded = []
     for row in rows:
         history = [{"role": "user", "content": h} for h in row.get("history", [])]

@@ -6,7 +6,7 @@ import sys
 import time
 from collections.abc import Callable
 
-from ingest.pipeline import Progress
+from ingest import Progress
 
 
 def eta(done: int, total: int, elapsed: float) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 import time
 from dataclasses import asdict
@@ -41,9 +42,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--source", action="append", help="only this document (repeatable)")
     p.add_argument("--json", action="store_true", help="print the whole Answer as JSON")
 
-    p = sub.add_parser("eval", help="grade answers on a question file (../shared/eval format)")
-    p.add_argument("file", type=Path)
-    p.add_argument("--gold-dir", type=Path, help="folder of the gold source files")
+    p = sub.add_parser(
+        "eval",
+        help="grade answers on a question file (format: README, 'Answer quality')",
+        description="Ask every question of a JSON-lines question file and grade the answers. "
+        "Without FILE: the sample questions about the bundled corpus.",
+    )
+    p.add_argument("file", type=Path, nargs="?", help="a question file (default: the sample)")
+    p.add_argument(
+        "--gold-dir",
+        type=Path,
+        help="folder of the files that gold_sources name (default: corpus/ beside FILE, "
+        "else the documents folder)",
+    )
     p.add_argument("--details", action="store_true", help="one line per question")
     p.add_argument("--json", action="store_true")
 
@@ -55,17 +66,32 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    # Our own warnings (a backend falling back, ...) show; libraries' chatter only with -v.
+def quiet_libraries(verbose: bool) -> None:
+    """What this process shows: our own warnings (a backend falling back, ...), and libraries'
+    chatter (load reports, progress bars meant for model developers) only with -v. The weights
+    are local: no library may reach for the hub."""
     logging.basicConfig(
-        level=logging.INFO if args.verbose else logging.ERROR,
-        format="%(levelname)s %(name)s: %(message)s" if args.verbose else "sourcebook: %(message)s",
+        level=logging.INFO if verbose else logging.ERROR,
+        format="%(levelname)s %(name)s: %(message)s" if verbose else "sourcebook: %(message)s",
     )
-    if not args.verbose:
+    if not verbose:
         for ours in ("app", "ingest", "store"):
             logging.getLogger(ours).setLevel(logging.WARNING)
-    from app.errors import user_message
+    for name in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "HF_DATASETS_OFFLINE"):
+        os.environ.setdefault(name, "1")
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    if not verbose:
+        import transformers
+
+        transformers.utils.logging.set_verbosity_error()  # type: ignore[no-untyped-call]
+        transformers.utils.logging.disable_progress_bar()  # type: ignore[no-untyped-call]
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    quiet_libraries(args.verbose)
+    from app.interfaces.errors import user_message
 
     try:
         return int(COMMANDS[args.command](args))
@@ -88,7 +114,7 @@ def _settings() -> Any:
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
-    from app.cli_progress import make_progress
+    from app.interfaces.progress import make_progress
     from app.library import ingest
 
     progress, finish = make_progress("ingest")
@@ -136,7 +162,7 @@ def cmd_search(args: argparse.Namespace) -> int:
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
-    from app.answer import stream_answer
+    from app.answering.pipeline import stream_answer
 
     final = None
     shown = 0
@@ -165,7 +191,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
-    from app.evaluate import as_dict, evaluate
+    from app.evaluation import SAMPLE_QUESTIONS, as_dict, evaluate
 
     def show(g: Any) -> None:
         if args.details and not args.json:
@@ -176,11 +202,12 @@ def cmd_eval(args: argparse.Namespace) -> int:
             )
 
     started = time.monotonic()
-    report = evaluate(args.file, settings=_settings(), gold_dir=args.gold_dir, on_graded=show)
+    file = args.file or SAMPLE_QUESTIONS
+    report = evaluate(file, settings=_settings(), gold_dir=args.gold_dir, on_graded=show)
     if args.json:
         print(json.dumps(as_dict(report, args.details), indent=2, ensure_ascii=False))
         return EXIT_OK
-    print(f"{args.file}: {report.questions} questions in {time.monotonic() - started:.1f} s")
+    print(f"{file}: {report.questions} questions in {time.monotonic() - started:.1f} s")
     for name, value in as_dict(report, False).items():
         if name != "questions":
             print(f"  {name:20} {'n/a' if value is None else value}")
@@ -188,7 +215,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from app.ui import serve
+    from app.interfaces.ui import serve
 
     settings = _settings()
     serve(host=args.host or settings.host, port=args.port or settings.port, settings=settings)

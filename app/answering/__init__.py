@@ -1,0 +1,1 @@
+"""Answering: from a question to cited quotes."""

@@ -1,0 +1,63 @@
+"""What answering returns: `Answer` and its `Citation`s, frozen data that the CLI prints as JSON,
+the UI renders and tests compare; and the one error a question can raise."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from store import Hit, SourcebookError
+
+REFUSAL = "The documents don't say. None of the passages found answers this question."
+
+
+class AnswerError(SourcebookError):
+    """A question that cannot be asked as it is (empty, too long); the message says why."""
+
+
+@dataclass(frozen=True)
+class Citation:
+    """A verbatim quote backing a claim: `document_text[start:end] == quote`."""
+
+    n: int
+    source: str
+    quote: str
+    start: int
+    end: int
+    score: float
+    title: str = ""
+    page: int | None = None
+    heading: str | None = None
+
+    @classmethod
+    def of(cls, n: int, hit: Hit, start: int, end: int, score: float) -> Citation:
+        """Citation `n` of the document span [start:end] inside `hit`'s passage. The quote is cut
+        from the passage itself, so it is verbatim by construction."""
+        if not hit.start <= start < end <= hit.end:
+            raise ValueError(f"[{start}:{end}] is not inside {hit.source} [{hit.start}:{hit.end}]")
+        return cls(
+            n=n,
+            source=hit.source,
+            quote=hit.text[start - hit.start : end - hit.start],
+            start=start,
+            end=end,
+            score=round(score, 4),
+            title=hit.title,
+            page=hit.page,
+            heading=hit.heading,
+        )
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What `answer()` returns. `standalone_question` is the question that was searched and
+    answered (a follow-up made to stand alone)."""
+
+    question: str
+    text: str
+    answered: bool
+    citations: list[Citation] = field(default_factory=list)
+    retrieved: list[Hit] = field(default_factory=list)
+    standalone_question: str = ""
+    answerer: str = "extractive"
+    note: str = ""  # e.g. why a language model's answer was replaced
+    done: bool = True  # False on the partial answers a stream yields before the last

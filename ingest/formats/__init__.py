@@ -1,0 +1,57 @@
+"""Turn a file into plain text, with its title and where its pages or headings start: one
+module per format, chosen here by the file's suffix."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from pathlib import Path
+
+from ingest.errors import LoadError
+from ingest.extracted import Extracted
+from ingest.formats.docx import load_docx
+from ingest.formats.html import load_html
+from ingest.formats.pdf import load_pdf
+from ingest.formats.text import load_markdown, load_text
+
+log = logging.getLogger(__name__)
+
+Loader = Callable[[bytes, str], Extracted]
+# suffix -> (what the format is called in messages, its loader)
+FORMATS: dict[str, tuple[str, Loader]] = {
+    ".txt": ("text", load_text),
+    ".md": ("Markdown", load_markdown),
+    ".markdown": ("Markdown", load_markdown),
+    ".html": ("HTML", load_html),
+    ".htm": ("HTML", load_html),
+    ".pdf": ("PDF", load_pdf),
+    ".docx": ("DOCX", load_docx),
+}
+SUPPORTED = tuple(FORMATS)
+
+
+def load(path: Path, data: bytes) -> Extracted:
+    """Extract `data`, the bytes of `path`, by the file's type. The title comes from the content
+    only (the text is cached by content hash, so a renamed file must not keep an old name)."""
+    suffix = path.suffix.lower()
+    if suffix not in FORMATS:
+        raise LoadError(f"unsupported file type {suffix!r}")
+    kind, loader = FORMATS[suffix]
+    extracted = parse(loader, kind, data, path.stem)
+    if not extracted.text.strip():
+        raise LoadError("no text in it (empty, or a scanned document without a text layer)")
+    return extracted
+
+
+def parse(loader: Loader, kind: str, data: bytes, stem: str) -> Extracted:
+    """Run a parser on untrusted bytes. This is an edge: whatever a damaged or hostile file
+    makes pypdf, python-docx, lxml or BeautifulSoup raise (fuzzing found XMLSyntaxError,
+    AttributeError and RecursionError among others) is the file's problem, reported as a
+    LoadError that skips it, never an exception that ends the ingest."""
+    try:
+        return loader(data, stem)
+    except LoadError:
+        raise
+    except Exception as e:
+        log.debug("the %s parser failed", kind, exc_info=True)
+        raise LoadError(f"cannot read the {kind} ({type(e).__name__}); it may be damaged") from e

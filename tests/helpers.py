@@ -1,0 +1,110 @@
+"""Helpers that several test modules share (no test module imports another): paths, loopback
+ports, real servers, and folders of real documents."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parent.parent
+CORPUS = REPO / "corpus"
+SOURCEBOOK = str(Path(sys.executable).parent / "sourcebook")
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_http(url: str, proc: subprocess.Popen[bytes] | None = None, seconds: float = 60) -> None:
+    """Wait until `url` answers (a readiness poll, not a timing assertion)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            raise RuntimeError(f"server for {url} exited with {proc.returncode}")
+        try:
+            urllib.request.urlopen(url, timeout=1)
+            return
+        except OSError:
+            time.sleep(0.2)
+    raise RuntimeError(f"{url} did not answer within {seconds} s")
+
+
+def start_chroma(path: Path, port: int) -> subprocess.Popen[bytes]:
+    chroma = Path(sys.executable).parent / "chroma"
+    proc = subprocess.Popen(
+        [str(chroma), "run", "--path", str(path), "--host", "127.0.0.1", "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    wait_http(f"http://127.0.0.1:{port}/api/v2/heartbeat", proc)
+    return proc
+
+
+def many_files(folder: Path, count: int) -> None:
+    """`count` documents of 40 corpus sentences each, in `folder`."""
+    text = " ".join(p.read_text() for p in sorted(CORPUS.glob("*.txt")))
+    sentences = text.split(". ")
+    for i in range(count):
+        body = ". ".join(sentences[(i * 7 + j) % len(sentences)] for j in range(40))
+        (folder / f"doc-{i:03d}.txt").write_text(f"Document {i}.\n\n{body}.\n")
+
+
+def chunk_ids(settings: Any) -> set[str]:
+    """Chunk ids as Chroma holds them, checked against the SQLite side."""
+    from app.library import get_index
+
+    index = get_index(settings)
+    in_chroma = index.vector_ids()
+    assert len(in_chroma) == len(set(in_chroma)), "duplicate chunk ids in Chroma"
+    rows = index.chunks(list(in_chroma))
+    assert set(rows) == set(in_chroma), "Chroma and the keyword index disagree"
+    assert index.counts()[1] == len(in_chroma)
+    return set(in_chroma)
+
+
+PIPED = b"A last document, written through a pipe.\n"
+
+
+class Pipe:
+    """A named pipe that looks like a document (see `blocking_file`)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.released = False
+
+    def release(self) -> None:
+        """Let the reader blocked on the pipe go on: write it a short document (`PIPED`)."""
+        fd = os.open(self.path, os.O_WRONLY)  # waits for the reader, which the ingest will be
+        try:
+            os.write(fd, PIPED)
+        finally:
+            os.close(fd)
+        self.released = True
+
+
+@contextmanager
+def blocking_file(folder: Path, name: str) -> Iterator[Pipe]:
+    """A named pipe in `folder` that looks like a document: an ingest that reaches it blocks on
+    reading it until the test releases it, so a test can act on a running ingest without racing
+    it. On exit the pipe becomes a plain file holding what it delivered (if released), so the
+    folder reads the same afterwards; else it is removed."""
+    path = folder / name
+    os.mkfifo(path)
+    pipe = Pipe(path)
+    try:
+        yield pipe
+    finally:
+        path.unlink(missing_ok=True)
+        if pipe.released:
+            path.write_bytes(PIPED)
