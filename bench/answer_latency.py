@@ -1,5 +1,5 @@
 """Answer latency of the default (extractive) answerer once the model is loaded: p50/p95 over the
-seed questions, on an index of the bundled corpus.
+sample questions (app/sample_questions.jsonl), on an index of the bundled corpus.
 
     .venv/bin/python bench/answer_latency.py
 """
@@ -19,14 +19,13 @@ sys.path.insert(
 )  # run as a script from bench/: import the project, not bench/ingest.py
 
 from app import answer, ingest  # noqa: E402
+from app.evaluation import SAMPLE_QUESTIONS as QUESTIONS  # noqa: E402
 from app.settings import Settings  # noqa: E402
-
-QUESTIONS = REPO.parent / "shared" / "eval" / "dev_qa.jsonl"
 
 
 def main() -> None:
     with tempfile.TemporaryDirectory() as home:
-        settings = Settings(home=Path(home), sources=REPO / "corpus")
+        settings = Settings(home=Path(home), folder=REPO / "corpus")
         ingest(settings=settings)
         rows = [json.loads(line) for line in QUESTIONS.read_text().splitlines()]
         answer("warm up", settings=settings)

@@ -43,13 +43,10 @@ USERS = 8
 
 
 def questions() -> list[str]:
-    """The shared dev questions (about the bundled corpus), then the README's examples."""
-    dev = REPO.parent / "shared" / "eval" / "dev_qa.jsonl"
-    found = (
-        [json.loads(line)["question"] for line in dev.read_text().splitlines()]
-        if dev.exists()
-        else []
-    )
+    """The sample questions about the bundled corpus, then the README's examples."""
+    from app.evaluation import SAMPLE_QUESTIONS
+
+    found = [json.loads(line)["question"] for line in SAMPLE_QUESTIONS.read_text().splitlines()]
     return found + [
         "Where was the 12th ROK-Central Asia Cooperation Forum held?",
         "Who co-hosted the 14th Central Asia-ROK Cooperation Forum?",
@@ -166,7 +163,7 @@ def report(name: str, latencies: list[float], errors: list[str], seconds: float)
 def run(work: Path, per_user: int, store: str, rounds: int) -> int:
     docs, home = work / "docs", work / "home"
     shutil.copytree(REPO / "corpus", docs)
-    env = {**os.environ, **OFFLINE, "SOURCEBOOK_HOME": str(home), "SOURCEBOOK_SOURCES": str(docs)}
+    env = {**os.environ, **OFFLINE, "SOURCEBOOK_HOME": str(home), "SOURCEBOOK_FOLDER": str(docs)}
     procs: list[subprocess.Popen[bytes]] = []
     if store == "server":
         chroma, url = start_chroma(work / "chroma")
