@@ -9,6 +9,7 @@ from pathlib import Path
 from app.settings import BUNDLED_CORPUS, Settings, get_settings
 from ingest import SUPPORTED, IngestReport, Progress, ingest_folder
 from store import Hit, Index, IndexConfig, SourcebookError, StoreError, open_index, search
+from store.prepare import Choice
 
 log = logging.getLogger(__name__)
 
@@ -98,6 +99,23 @@ def find(
 ) -> list[Hit]:
     """The `k` best passages for `query` by hybrid search."""
     return search(get_index(settings), query, k=k, sources=sources)
+
+
+def prepare(settings: Settings | None = None, *, remeasure: bool = False) -> Choice:
+    """Make the encoder ready on this machine (exports, and `auto`'s choice by measurement),
+    so that no ingest or question waits for it. Setup runs it once."""
+    from store.embeddings import resolve_model_path
+    from store.prepare import calibration_texts, choose
+    from store.prepare import prepare as export
+
+    settings = settings or get_settings()
+    path = resolve_model_path(settings.embedding_model)
+    cache = settings.cache_dir.expanduser()
+    texts = lambda: calibration_texts(BUNDLED_CORPUS)  # noqa: E731 - evaluated only if needed
+    choice = choose(path, cache, texts, remeasure=remeasure)
+    wanted = choice.backend if settings.embedding_backend == "auto" else settings.embedding_backend
+    export(path, wanted, cache, texts)
+    return choice
 
 
 def index_status(settings: Settings | None = None) -> dict[str, object]:

@@ -37,15 +37,20 @@ class Settings(BaseSettings):
         default="all-MiniLM-L6-v2",
         description="A packaged model name (all-MiniLM-L6-v2) or a local sentence-transformers folder.",
     )
-    embedding_backend: Literal["torch", "openvino", "openvino-int8"] = Field(
-        default="openvino-int8",
-        description="Encoder runtime: openvino-int8 (static int8, calibrated on the bundled "
-        "corpus; ~3x torch at equal retrieval quality, see bench/ingest.py), openvino, or torch "
-        "(fp32). The OpenVINO ones need the `openvino` extra; without it, torch runs instead.",
+    embedding_backend: Literal[
+        "auto", "torch", "onnx", "onnx-int8", "openvino", "openvino-int8"
+    ] = Field(
+        default="auto",
+        description="Encoder runtime. auto: the fastest on this CPU among those whose vectors "
+        "agree with torch fp32, measured once (`sourcebook prepare`) and cached; an index "
+        "keeps the backend it was built with. torch: sentence-transformers fp32. onnx, "
+        "onnx-int8: ONNX Runtime (int8: dynamic, VNNI or AVX2). openvino, openvino-int8: "
+        "OpenVINO (the `openvino` extra; int8: static, calibrated on the bundled corpus).",
     )
     cache_dir: Path = Field(
         default=Path("~/.cache/sourcebook"),
-        description="Where exported encoders (OpenVINO) are kept, shared by every index home.",
+        description="Where prepared encoders (exports, this CPU's choice) are kept, shared by "
+        "every index home.",
     )
     chunk_tokens: int = Field(
         default=200, ge=32, le=254, description="Chunk size in the embedding model's word pieces."

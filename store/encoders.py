@@ -1,199 +1,172 @@
-"""Encoder runtimes for sentence-transformers: torch fp32, and OpenVINO (fp32/bf16 or static int8).
+"""Encoder runtimes: texts in, unit vectors out.
 
-The OpenVINO models are exported from the packaged weights into a writable cache folder, once,
-offline; the int8 one is calibrated on local text (never a hub data set). A backend that cannot
-run here (extra not installed, CPU without int8 support, export failure) falls back to torch
-with a warning, and the caller learns which backend it really got.
+`torch` runs the packaged sentence-transformers model as it ships (the reference). The others
+run an export of the same weights that `store/prepare.py` made once into the cache: `onnx` and
+`onnx-int8` with ONNX Runtime, `openvino` and `openvino-int8` with OpenVINO. These read their
+inputs with the `tokenizers` library and pool in NumPy, so they import neither torch nor
+sentence-transformers: a fresh process answers sooner.
 """
 
 from __future__ import annotations
 
-import fcntl
-import hashlib
-import importlib.metadata
-import json
-import logging
-import shutil
-import tempfile
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
+import threading
+from abc import ABC, abstractmethod
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from store.errors import BackendUnavailable, StoreError
+import numpy as np
 
-log = logging.getLogger(__name__)
+from store.errors import BackendUnavailable
 
-BACKENDS = ("torch", "openvino", "openvino-int8")
-OPENVINO_FILE = "openvino/openvino_model.xml"
-INT8_FILE = "openvino/openvino_model_qint8_quantized.xml"
-CALIBRATION_SAMPLES = 300
-CALIBRATION_CHARS = 1000  # about one chunk of 200 word pieces
+BACKENDS = ("torch", "onnx", "onnx-int8", "openvino", "openvino-int8")
+# The file of each exported backend inside an export folder (store/prepare.py writes them).
+EXPORTED = {
+    "onnx": "model.onnx",
+    "onnx-int8": "model-int8.onnx",
+    "openvino": "openvino/model.xml",
+    "openvino-int8": "openvino-int8/model.xml",
+}
+MAX_TOKENS = 256  # all-MiniLM-L6-v2 reads 256 word pieces (sentence_bert_config.json)
+BATCH = 32
+Run = Callable[[dict[str, np.ndarray]], np.ndarray]  # model inputs -> last hidden state
 
-# The packages the `openvino` extra installs (optimum-intel separately, with --no-deps).
-OPENVINO_PACKAGES = ("openvino", "optimum-intel", "optimum", "nncf", "datasets")
+
+class Tokens:
+    """The model's own word-piece tokenizer (`tokenizer.json`), without torch."""
+
+    def __init__(self, model_path: Path, max_tokens: int = MAX_TOKENS) -> None:
+        from tokenizers import Tokenizer
+
+        self._batch = Tokenizer.from_file(str(model_path / "tokenizer.json"))
+        self._batch.enable_truncation(max_tokens)
+        self._batch.enable_padding(pad_id=0, pad_token="[PAD]")
+        # Counting runs in ingest's reader thread while the encoder tokenizes in another: each
+        # has its own copy (https://github.com/huggingface/tokenizers/issues/537).
+        self._count = Tokenizer.from_file(str(model_path / "tokenizer.json"))
+        self._count.no_truncation()
+        self._count.no_padding()
+        self._count_lock = threading.Lock()
+
+    def batch(self, texts: list[str]) -> dict[str, np.ndarray]:
+        """input_ids, attention_mask and token_type_ids, padded to the longest text."""
+        encoded = self._batch.encode_batch(texts)
+        ids = np.array([e.ids for e in encoded], dtype=np.int64)
+        mask = np.array([e.attention_mask for e in encoded], dtype=np.int64)
+        return {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
+
+    def count(self, text: str) -> int:
+        """Word pieces in `text`, without the special tokens."""
+        with self._count_lock:
+            return len(self._count.encode(text, add_special_tokens=False).ids)
 
 
-@dataclass(frozen=True)
-class Encoder:
-    """How to load a model: the folder, `SentenceTransformer` keyword arguments, and the backend
-    actually chosen (after any fallback) with an id of the exact weights for cache keys."""
+class Encoder(ABC):
+    """One loaded model: `encode` gives unit vectors; `backend` is what really runs and
+    `variant` names its exact weights (vector cache keys use it: spaces never mix)."""
 
-    path: Path
-    kwargs: dict[str, Any]
     backend: str
     variant: str
 
-
-def resolve_encoder(
-    path: Path,
-    backend: str,
-    *,
-    cache_dir: Path | None = None,
-    calibration: Callable[[], list[str]] | None = None,
-) -> Encoder:
-    """The model folder and loading arguments for `backend`, exporting it first if need be."""
-    if backend not in BACKENDS:
-        raise StoreError(f"embedding backend {backend!r} is unknown; use one of {BACKENDS}")
-    if backend == "torch":
-        return Encoder(path, {}, "torch", "torch")
-    check_openvino(int8=backend == "openvino-int8")
-    texts = calibration() if backend == "openvino-int8" and calibration else []
-    if backend == "openvino-int8" and not texts:
-        raise BackendUnavailable("static int8 quantization needs local calibration text")
-    digest = _export_digest(path, backend, texts)
-    folder = (cache_dir or Path.home() / ".cache" / "sourcebook") / "encoders"
-    target = folder / f"{path.name[:40]}-{backend}-{digest}"
-    file_name = INT8_FILE if backend == "openvino-int8" else OPENVINO_FILE
-    if not (target / file_name).exists():
-        _export(path, target, backend, texts)
-    kwargs = {"backend": "openvino", "model_kwargs": {"file_name": file_name}}
-    return Encoder(target, kwargs, backend, f"{backend}-{digest}")
+    @abstractmethod
+    def encode(self, texts: list[str]) -> np.ndarray: ...
 
 
-def check_openvino(*, int8: bool) -> None:
-    """Raise `BackendUnavailable` unless OpenVINO and its CPU plugin (with int8) are usable."""
-    try:
-        for name in OPENVINO_PACKAGES:
-            importlib.metadata.version(name)
-        import openvino
-    except (ImportError, importlib.metadata.PackageNotFoundError) as e:
-        raise BackendUnavailable(
-            f"OpenVINO is not installed ({e}); install the extra: "
-            "`pip install -e '.[openvino]' && pip install --no-deps optimum-intel==2.2.0`"
-        ) from e
-    core = openvino.Core()
-    if "CPU" not in core.available_devices:
-        raise BackendUnavailable("OpenVINO finds no CPU device it can run on")
-    caps = core.get_property("CPU", "OPTIMIZATION_CAPABILITIES")
-    if int8 and "INT8" not in caps:
-        raise BackendUnavailable(f"this CPU has no int8 support in OpenVINO ({caps})")
-    flags = _cpu_flags()
-    if int8 and not flags & {"avx512_vnni", "avx_vnni", "amx_int8"}:
-        # Nothing the user can act on, so not a warning: int8 still runs, only gains less.
-        log.info("this CPU has no VNNI instructions: int8 inference will gain little")
+class TorchEncoder(Encoder):
+    """sentence-transformers on torch, fp32: the model as it ships."""
 
+    def __init__(self, model_path: Path) -> None:
+        from sentence_transformers import SentenceTransformer
 
-def _cpu_flags() -> set[str]:
-    try:
-        text = Path("/proc/cpuinfo").read_text()
-    except OSError:
-        return set()
-    for line in text.splitlines():
-        if line.startswith("flags"):
-            return set(line.split(":", 1)[1].split())
-    return set()
+        self.backend = self.variant = "torch"
+        self._model = SentenceTransformer(str(model_path), device="cpu", local_files_only=True)
 
-
-def _export_digest(path: Path, backend: str, texts: list[str]) -> str:
-    """Changes whenever the exported weights would: source weights, versions, calibration."""
-    h = hashlib.sha256(backend.encode())
-    for file in sorted(path.glob("*.safetensors")) + sorted(path.glob("*.bin")):
-        h.update(f"{file.name}:{file.stat().st_size}".encode())
-    for name in OPENVINO_PACKAGES:
-        h.update(f"{name}={importlib.metadata.version(name)}".encode())
-    h.update(json.dumps(texts[:CALIBRATION_SAMPLES]).encode())
-    return h.hexdigest()[:12]
-
-
-@contextmanager
-def _locked(folder: Path) -> Iterator[None]:
-    """One export at a time per cache folder, across processes."""
-    folder.mkdir(parents=True, exist_ok=True)
-    with open(folder / ".export.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(lock, fcntl.LOCK_UN)
-
-
-def _export(source: Path, target: Path, backend: str, texts: list[str]) -> None:
-    """Export (and quantize) into `target`, atomically: a half-written folder is never used."""
-    with _locked(target.parent):
-        if target.exists():
-            return  # another process finished it while we waited
-        log.warning(
-            "exporting %s for %s into %s (once; int8 takes about a minute)",
-            source.name,
-            backend,
-            target,
+    def encode(self, texts: list[str]) -> np.ndarray:
+        vectors = self._model.encode(
+            texts,
+            batch_size=BATCH,
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+            show_progress_bar=False,
         )
-        work = Path(tempfile.mkdtemp(prefix=".export-", dir=target.parent))
-        try:
-            _export_into(source, work, backend, texts)
-            work.rename(target)
-        except Exception as e:  # third-party export failures are many and undocumented
-            raise BackendUnavailable(f"exporting the {backend} model failed: {e}") from e
-        finally:
-            shutil.rmtree(work, ignore_errors=True)
+        return np.asarray(vectors, dtype=np.float32)
 
 
-def _export_into(source: Path, work: Path, backend: str, texts: list[str]) -> None:
-    from sentence_transformers import SentenceTransformer
+class ExportedEncoder(Encoder):
+    """An exported model run by ONNX Runtime or OpenVINO, mean-pooled and normalised as
+    sentence-transformers does (all-MiniLM-L6-v2: Transformer -> mean Pooling -> Normalize)."""
 
-    shutil.copytree(source, work, dirs_exist_ok=True)  # save_pretrained rewrites configs
-    for stale in work.glob("openvino*"):
-        shutil.rmtree(stale) if stale.is_dir() else stale.unlink()
-    model = SentenceTransformer(str(work), device="cpu", backend="openvino")
-    model.save_pretrained(str(work))
-    if backend != "openvino-int8":
-        return
-    _quantize(model, work, texts)
+    def __init__(self, backend: str, variant: str, run: Run, tokens: Tokens) -> None:
+        self.backend, self.variant = backend, variant
+        self._run = run
+        self._tokens = tokens
 
-
-def _quantize(model: Any, work: Path, texts: list[str]) -> None:
-    """Static int8 quantization, calibrated on `texts` through a local `datasets` folder."""
-    from optimum.intel import OVQuantizationConfig
-    from sentence_transformers.backend import export_static_quantized_openvino_model
-
-    data = work / "calibration"
-    data.mkdir()
-    with open(data / "train.jsonl", "w", encoding="utf-8") as f:
-        for text in texts:
-            f.write(json.dumps({"text": text}) + "\n")
-    samples = min(CALIBRATION_SAMPLES, len(texts))
-    export_static_quantized_openvino_model(
-        model,
-        OVQuantizationConfig(num_samples=samples),
-        str(work),
-        dataset_name=str(data),
-        dataset_config_name="default",
-        dataset_split="train",
-        column_name="text",
-    )
-    shutil.rmtree(data)
+    def encode(self, texts: list[str]) -> np.ndarray:
+        out = np.zeros((len(texts), 0), dtype=np.float32)
+        # Batches of similar length waste little on padding (as sentence-transformers sorts).
+        order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
+        for lo in range(0, len(order), BATCH):
+            idx = order[lo : lo + BATCH]
+            inputs = self._tokens.batch([texts[i] for i in idx])
+            vectors = mean_pool(self._run(inputs), inputs["attention_mask"])
+            if out.shape[1] == 0:
+                out = np.zeros((len(texts), vectors.shape[1]), dtype=np.float32)
+            out[idx] = vectors
+        return out
 
 
-def calibration_texts(folder: Path, samples: int = CALIBRATION_SAMPLES) -> list[str]:
-    """Chunk-sized windows of the text files in `folder`, evenly spread, for int8 calibration."""
-    text = "\n\n".join(
-        p.read_text(encoding="utf-8", errors="replace") for p in sorted(folder.glob("*.txt"))
-    )
-    if not text.strip():
-        return []
-    stride = max(1, (len(text) - CALIBRATION_CHARS) // samples)
-    starts = range(0, max(1, len(text) - CALIBRATION_CHARS + 1), stride)
-    windows = [text[s : s + CALIBRATION_CHARS].strip() for s in starts]
-    return [w for w in windows if w][:samples]
+def mean_pool(hidden: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """Unit vectors: the mean of the token states under the attention mask."""
+    weights = mask[..., None].astype(np.float32)
+    summed = (hidden.astype(np.float32) * weights).sum(axis=1)
+    vectors = summed / np.clip(weights.sum(axis=1), 1e-9, None)
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    return np.asarray(vectors / np.clip(norms, 1e-12, None), dtype=np.float32)
+
+
+def onnx_runner(path: Path) -> Run:
+    """An ONNX Runtime session on the CPU (given explicitly: the PyPI wheel lists others first)."""
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.log_severity_level = 3  # errors only: its warnings are about graph internals
+    session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+    names = {i.name for i in session.get_inputs()}
+
+    def run(inputs: dict[str, np.ndarray]) -> np.ndarray:
+        out: Any = session.run(None, {k: v for k, v in inputs.items() if k in names})
+        return np.asarray(out[0])
+
+    return run
+
+
+def openvino_runner(path: Path) -> Run:
+    """OpenVINO compiled for the CPU with its default settings (bf16 where the CPU has it)."""
+    import openvino
+
+    compiled = openvino.Core().compile_model(str(path), "CPU")
+    names = {i.get_any_name() for i in compiled.inputs}
+    lock = threading.Lock()  # one infer request per compiled model call is not thread-safe
+
+    def run(inputs: dict[str, np.ndarray]) -> np.ndarray:
+        with lock:
+            out: Any = compiled({k: v for k, v in inputs.items() if k in names})
+        return np.asarray(out[0])
+
+    return run
+
+
+def load_encoder(model_path: Path, backend: str, export: Path | None, variant: str) -> Encoder:
+    """The encoder of `backend`: torch from the packaged folder, the others from `export`."""
+    if backend == "torch":
+        return TorchEncoder(model_path)
+    if backend not in EXPORTED or export is None or not (export / EXPORTED[backend]).exists():
+        raise BackendUnavailable(
+            f"the {backend} encoder was not prepared; run `sourcebook prepare`"
+        )
+    path = export / EXPORTED[backend]
+    try:
+        run = onnx_runner(path) if backend.startswith("onnx") else openvino_runner(path)
+    except ImportError as e:
+        raise BackendUnavailable(f"the {backend} runtime is not installed ({e})") from e
+    return ExportedEncoder(backend, variant, run, Tokens(model_path))

@@ -4,7 +4,7 @@ manager stay inside; this class is the one place that keeps them in step."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -14,7 +14,7 @@ from langchain_core.documents import Document
 from langchain_core.embeddings import Embeddings
 
 from store.config import IndexConfig
-from store.embeddings import CachedEmbeddings, SentenceTransformerEmbeddings, load_model
+from store.embeddings import CachedEmbeddings, Embedder, chosen_backend, load_model
 from store.errors import IndexMismatchError, StoreError
 from store.textdb import StoredText, TextDB
 from store.vectors import SyncedStore, delete_collections, make_chroma_client, open_collection
@@ -34,7 +34,7 @@ class Synced:
 class Index:
     """One open index. Callers use these methods, never its SQLite or Chroma objects."""
 
-    def __init__(self, config: IndexConfig, textdb: TextDB, model: SentenceTransformerEmbeddings):
+    def __init__(self, config: IndexConfig, textdb: TextDB, model: Embedder):
         self.config = config
         self._textdb = textdb
         self._model = model
@@ -48,6 +48,11 @@ class Index:
     def backend(self) -> str:
         """The encoder backend that really runs (after any fallback to torch)."""
         return self._model.backend
+
+    @property
+    def model_loaded(self) -> bool:
+        """Whether the embedding model is in memory: nothing that embeds nothing loads it."""
+        return self._model.loaded
 
     def built(self) -> bool:
         return bool(self._textdb.get_meta().get("embedding_model"))
@@ -130,6 +135,20 @@ class Index:
 
     def begin_ingest(self, folder: Path) -> None:
         self._textdb.set_meta({**self.config.build_key, "folder": str(folder)})
+
+    def embed_ahead(self, docs: Iterable[Document], batch: int) -> Iterator[Document]:
+        """`docs`, after embedding the texts of each batch that the vector cache lacks: run in
+        a thread of its own, it keeps the encoder busy while `sync` writes."""
+        pending: list[Document] = []
+        for doc in docs:
+            pending.append(doc)
+            if len(pending) == batch:
+                self._cached.warm([d.page_content for d in pending])
+                yield from pending
+                pending = []
+        if pending:
+            self._cached.warm([d.page_content for d in pending])
+            yield from pending
 
     def sync(self, docs: Iterable[Document], *, scoped: bool, batch_size: int) -> Synced:
         """Bring the chunks in step with `docs` through LangChain's indexing API: new chunks are
@@ -226,9 +245,25 @@ def check_build(textdb: TextDB, config: IndexConfig) -> None:
         )
 
 
-def open_index(config: IndexConfig, *, model: SentenceTransformerEmbeddings | None = None) -> Index:
-    """Open (creating if need be) the index that `config` describes."""
+def resolve_backend(config: IndexConfig, textdb: TextDB) -> IndexConfig:
+    """`auto` made concrete: an index keeps the backend it was built with; a new one gets the
+    backend measured fastest on this CPU among those that agree with torch fp32."""
+    if config.embedding_backend != "auto":
+        return config
+    meta = textdb.get_meta()
+    if meta.get("embedding_model"):  # built: keep its backend (indexes older than the key: torch)
+        return replace(config, embedding_backend=meta.get("embedding_backend", "torch"))
+    backend = chosen_backend(
+        config.embedding_model, config.encoder_cache, config.calibration_folder
+    )
+    return replace(config, embedding_backend=backend)
+
+
+def open_index(config: IndexConfig, *, model: Embedder | None = None) -> Index:
+    """Open (creating if need be) the index that `config` describes. No model is loaded here:
+    the first text to embed or measure loads it."""
     textdb = TextDB(config.home / "sourcebook.sqlite")
+    config = resolve_backend(config, textdb)
     check_build(textdb, config)
     model = model or load_model(
         config.embedding_model,

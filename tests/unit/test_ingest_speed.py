@@ -12,8 +12,8 @@ import pytest
 from app.interfaces.progress import eta
 from ingest.prefetch import prefetch
 from store.embeddings import CachedEmbeddings
-from store.encoders import calibration_texts
 from store.index import IndexConfig
+from store.prepare import calibration_texts
 
 
 class CountingEncoder:
