@@ -24,6 +24,9 @@ Progress = Callable[[int, int, str], None]  # (files done, files in all, current
 
 # Chunks read ahead of the encoder: enough to cover a slow file, bounded in memory (~2 MB).
 PREFETCH_CHUNKS = 1024
+# Texts per encoder call, and chunks embedded ahead of the index writes.
+EMBED_BATCH = 64
+EMBED_AHEAD = 256
 
 
 @dataclass(frozen=True)
@@ -58,17 +61,26 @@ def documents(
     max_bytes: int,
     progress: Progress | None,
 ) -> Iterator[Document]:
-    """Every chunk of every file, streamed: read, parsed and chunked in a thread, up to
-    PREFETCH_CHUNKS ahead of the encoder, so that parsing overlaps with embedding."""
+    """Every chunk of every file, streamed through three stages that overlap: files read,
+    parsed and chunked in one thread (up to PREFETCH_CHUNKS ahead); new chunk texts embedded in
+    batches in a second (into the index's vector cache); and the caller writing the index.
+    So the encoder never waits for a parser or for a write."""
     items = _read_files(index, folder, files, scan, max_bytes)
-    for item in prefetch(items, PREFETCH_CHUNKS, name="ingest-reader"):
+    chunks = _with_progress(prefetch(items, PREFETCH_CHUNKS, name="ingest-reader"), progress)
+    yield from prefetch(index.embed_ahead(chunks, EMBED_BATCH), EMBED_AHEAD, name="ingest-encoder")
+    if progress:
+        progress(len(files), len(files), "")
+
+
+def _with_progress(
+    items: Iterator[Document | _FileStarted], progress: Progress | None
+) -> Iterator[Document]:
+    for item in items:
         if isinstance(item, _FileStarted):
             if progress:
                 progress(item.n - 1, item.total, item.source)
         else:
             yield item
-    if progress:
-        progress(len(files), len(files), "")
 
 
 def _read_files(
