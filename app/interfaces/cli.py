@@ -62,6 +62,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--host")
     p.add_argument("--port", type=int)
 
+    p = sub.add_parser(
+        "prepare", help="make the encoder ready on this machine (setup runs it once)"
+    )
+    p.add_argument("--remeasure", action="store_true", help="measure the backends again")
+
     sub.add_parser("status", help="show what the index holds")
     return parser
 
@@ -79,13 +84,10 @@ def quiet_libraries(verbose: bool) -> None:
             logging.getLogger(ours).setLevel(logging.WARNING)
     for name in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "HF_DATASETS_OFFLINE"):
         os.environ.setdefault(name, "1")
-    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-    if not verbose:
-        import transformers
-
-        transformers.utils.logging.set_verbosity_error()  # type: ignore[no-untyped-call]
-        transformers.utils.logging.disable_progress_bar()  # type: ignore[no-untyped-call]
+    if not verbose:  # read by transformers if it is ever imported (the torch backend): no import
+        os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+        os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -222,6 +224,21 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_prepare(args: argparse.Namespace) -> int:
+    from app.library import prepare
+
+    choice = prepare(_settings(), remeasure=args.remeasure)
+    torch = next((m.per_second for m in choice.measured if m.backend == "torch"), 0.0)
+    rows = [
+        f"{m.backend} {m.per_second:.0f}/s"
+        + (f" ({m.per_second / torch:.1f}x)" if torch else "")
+        + ("" if m.agrees else f" [disagrees: cosine {m.mean_cosine:.3f}]")
+        for m in choice.measured
+    ]
+    print(f"encoder for {choice.cpu}: {choice.backend} (measured: {', '.join(rows)})")
+    return EXIT_OK
+
+
 def cmd_status(args: argparse.Namespace) -> int:
     from app.library import index_status
 
@@ -235,6 +252,7 @@ COMMANDS = {
     "ask": cmd_ask,
     "eval": cmd_eval,
     "serve": cmd_serve,
+    "prepare": cmd_prepare,
     "status": cmd_status,
 }
 
