@@ -93,6 +93,7 @@ def test_create_edit_rename_move_delete(watched) -> None:  # type: ignore[no-unt
         (lambda: (folder / "kites.txt").unlink(), "kites.txt removed"),
         (lambda: hidden_and_edited(folder), "notes.md updated"),
         (lambda: shutil.move(folder / "deep", folder.parent / "moved-out"), "removed"),
+        (lambda: shutil.move(folder.parent / "moved-out", folder / "back"), "2 added: back/"),
     ]
     for change, said in steps:
         before = watcher.status()
