@@ -27,7 +27,7 @@ from app.settings import Settings, get_settings
 from app.watch.events import listen
 from app.watch.status import Applied, WatchStatus, applied, state_of, summarize
 from ingest import SUPPORTED, IngestError, IngestReport
-from store import IndexBusyError, SourcebookError
+from store import IndexBusyError, IndexMismatchError, SourcebookError
 
 log = logging.getLogger(__name__)
 
@@ -232,7 +232,7 @@ class Watcher:
             return 0
         except WatchStopped:
             return 0
-        except IngestError as e:  # the folder is empty or went away: wait for its next change
+        except (IngestError, IndexMismatchError) as e:  # e.g. an empty folder: wait for a change
             self._report_problem(str(e))
             self._put_back(_Batch({}, batch.whole), retry=False)
             return 0
