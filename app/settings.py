@@ -76,6 +76,20 @@ class Settings(BaseSettings):
         default=2000, ge=10, description="Longer questions are refused with a message."
     )
     max_upload_mb: float = Field(default=20.0, gt=0, description="Largest file the UI accepts.")
+    watch_settle_seconds: float = Field(
+        default=1.0,
+        gt=0,
+        le=60,
+        description="`sourcebook watch` / `serve --watch`: a change is ingested once the folder "
+        "has been quiet this long and the changed file's size and mtime have not moved for as "
+        "long, so bursts (a git checkout) coalesce and a file still being written is waited for.",
+    )
+    watch_max_wait_seconds: float = Field(
+        default=30.0,
+        gt=0,
+        description="While changes keep coming, files that have settled are still ingested at "
+        "least this often; files still being written keep waiting.",
+    )
     host: str = Field(default="127.0.0.1", description="Address `sourcebook serve` binds to.")
     port: int = Field(default=7860, ge=1, le=65535, description="Port of `sourcebook serve`.")
 

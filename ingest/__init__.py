@@ -3,10 +3,11 @@
 from ingest.errors import IngestError, LoadError
 from ingest.extracted import Extracted
 from ingest.formats import SUPPORTED, load
-from ingest.pipeline import IngestReport, Progress, Skipped, ingest_folder, list_files
+from ingest.pipeline import Changed, IngestReport, Progress, Skipped, ingest_folder, list_files
 
 __all__ = [
     "SUPPORTED",
+    "Changed",
     "Extracted",
     "IngestError",
     "IngestReport",

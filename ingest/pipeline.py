@@ -13,13 +13,23 @@ from ingest.formats import SUPPORTED
 from ingest.stream import Progress, Scan, Skipped, documents
 from store import Index, IndexConfig, Synced, delete_index, ingest_lock, open_index
 
-__all__ = ["IngestReport", "Progress", "Skipped", "ingest_folder", "list_files"]
+__all__ = ["Changed", "IngestReport", "Progress", "Skipped", "ingest_folder", "list_files"]
 
 log = logging.getLogger(__name__)
 
 # Chunks per call to the encoder, measured by bench/ingest.py: larger batches sort by length
 # better (less padding) but gain little past this and delay the first write.
 INDEX_BATCH = 128
+
+
+@dataclass(frozen=True)
+class Changed:
+    """One document the ingest changed: `what` is added, updated, removed or renamed (from
+    `previous`)."""
+
+    what: str
+    source: str
+    previous: str | None = None
 
 
 @dataclass(frozen=True)
@@ -39,6 +49,7 @@ class IngestReport:
     seconds: float = 0.0
     skipped: list[Skipped] = field(default_factory=list)
     ignored: int = 0  # files of a type Sourcebook does not read
+    changed: list[Changed] = field(default_factory=list)  # by name, what the counts count
 
 
 def list_files(folder: Path) -> tuple[list[Path], int]:
@@ -125,12 +136,14 @@ def _run(
                 "the index was left as it was"
             )
     previous = index.indexed_files()
+    # A path that is gone may have been a folder (moved out, deleted): its documents are gone.
+    gone = [s for s in previous if any(s == g or s.startswith(g + "/") for g in gone)]
     index.begin_ingest(folder)
     scan = Scan()
     embedded_before = index.texts_embedded
     docs = documents(index, folder, files, scan, int(max_file_mb * 1e6), progress)
     synced = index.sync(docs, scoped=bool(paths), batch_size=INDEX_BATCH)
-    deleted = synced.deleted + index.remove_sources([g for g in gone if g in previous])
+    deleted = synced.deleted + index.remove_sources(gone)
     skipped = {s.source for s in scan.skipped}
     kept = {
         source: (doc_hash, *scan.stats[source])
@@ -169,8 +182,13 @@ def _report(
     fresh = [s for s in scan.hashes if s not in skipped]
     added = [s for s in fresh if s not in previous]
     updated = [s for s in fresh if s in previous and previous[s] != scan.hashes[s]]
-    removed_hashes = {previous[s] for s in removed}
-    renamed = [s for s in added if scan.hashes[s] in removed_hashes]
+    renamed = _renames(added, removed, previous, scan.hashes)
+    changed = (
+        [Changed("added", s) for s in added if s not in renamed]
+        + [Changed("updated", s) for s in updated]
+        + [Changed("renamed", s, old) for s, old in renamed.items()]
+        + [Changed("removed", s) for s in sorted(set(removed) - set(renamed.values()))]
+    )
     return IngestReport(
         folder=str(folder),
         added=len(added) - len(renamed),
@@ -185,4 +203,20 @@ def _report(
         seconds=round(time.monotonic() - started, 2),
         skipped=scan.skipped,
         ignored=ignored,
+        changed=changed,
     )
+
+
+def _renames(
+    added: list[str], removed: list[str], previous: dict[str, str], hashes: dict[str, str]
+) -> dict[str, str]:
+    """new source -> the removed source it was renamed from (same bytes), each paired once."""
+    removed_by_hash: dict[str, list[str]] = {}
+    for source in removed:
+        removed_by_hash.setdefault(previous[source], []).append(source)
+    renamed = {}
+    for source in added:
+        olds = removed_by_hash.get(hashes[source])
+        if olds:
+            renamed[source] = olds.pop()
+    return renamed

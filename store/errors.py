@@ -17,6 +17,7 @@ SourcebookError                     store/errors.py    a failure the user can ac
 ├── LoadError                       ingest/errors.py   one file cannot be read (it is skipped)
 ├── AnswerError                     app/answering/types.py  a question that cannot be asked
 ├── UploadError                     app/library.py     an uploaded file that cannot be stored
+├── WatchStopped                    app/watch/watcher.py  a watcher stopped during its ingest
 └── LLMError                        app/answering/llm.py    the language model failed
     └── LLMSetupError               app/answering/llm.py    it cannot be set up as configured
 

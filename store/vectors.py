@@ -3,6 +3,7 @@ through which every write reaches Chroma and the SQLite chunk table together."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -39,6 +40,13 @@ def chroma_errors(what: str) -> Iterator[None]:
         raise
 
 
+# chromadb 1.5.9 builds a PersistentClient's shared system without a lock: two threads opening
+# the same path at once (the UI reading the index while a watcher's ingest opens it) fail with
+# AttributeError 'RustBindingsAPI' object has no attribute 'bindings' or a KeyError (12 of 20
+# tries of two threads on a new path, checked here). One opening at a time per process.
+_OPENING = threading.Lock()
+
+
 def make_chroma_client(chroma_url: str | None, path: str) -> Any:
     """Chroma on disk at `path`, or the server at `chroma_url`."""
     import chromadb
@@ -46,7 +54,7 @@ def make_chroma_client(chroma_url: str | None, path: str) -> Any:
 
     chroma_settings = ChromaSettings(anonymized_telemetry=False)
     if not chroma_url:
-        with chroma_errors("opening the index"):
+        with _OPENING, chroma_errors("opening the index"):
             return chromadb.PersistentClient(path=path, settings=chroma_settings)
     url = urlparse(chroma_url)
     if url.scheme not in ("http", "https") or not url.hostname:

@@ -6,7 +6,9 @@ import argparse
 import json
 import logging
 import os
+import signal
 import sys
+import threading
 import time
 from dataclasses import asdict
 from pathlib import Path
@@ -61,6 +63,15 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("serve", help="open the chat window in the browser")
     p.add_argument("--host")
     p.add_argument("--port", type=int)
+    p.add_argument("--watch", action="store_true", help="keep the index in step with the folder")
+
+    p = sub.add_parser(
+        "watch",
+        help="keep the index in step with the folder as files change (Ctrl-C stops)",
+        description="Reconcile the folder once, then ingest each change as it settles; one line "
+        "per change applied. SOURCEBOOK_WATCH_SETTLE_SECONDS sets how long a change must settle.",
+    )
+    p.add_argument("path", type=Path, nargs="?", help="the folder (default: SOURCEBOOK_FOLDER)")
 
     p = sub.add_parser(
         "prepare", help="make the encoder ready on this machine (setup runs it once)"
@@ -220,7 +231,48 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from app.interfaces.ui import serve
 
     settings = _settings()
-    serve(host=args.host or settings.host, port=args.port or settings.port, settings=settings)
+    serve(
+        host=args.host or settings.host,
+        port=args.port or settings.port,
+        settings=settings,
+        watch=args.watch,
+    )
+    return EXIT_OK
+
+
+def cmd_watch(args: argparse.Namespace) -> int:
+    from app.watch import Applied, Watcher
+    from ingest import IngestError
+
+    settings = _settings()
+    if args.path is not None:
+        settings = settings.model_copy(update={"folder": args.path})
+    if not settings.folder.is_dir():
+        raise IngestError(f"folder {settings.folder} does not exist; pass a folder to watch")
+
+    def show(change: Applied) -> None:
+        report = change.report
+        print(
+            f"{change.at:%H:%M:%S} {change.summary}; chunks: {report.chunks_added} added, "
+            f"{report.chunks_deleted} deleted ({report.seconds:g} s)",
+            flush=True,
+        )
+        for skipped in report.skipped if not change.whole_folder else []:
+            print(
+                f"sourcebook: warning: skipped {skipped.source}: {skipped.reason}", file=sys.stderr
+            )
+
+    def problem(message: str) -> None:
+        print(f"sourcebook: warning: {message}", file=sys.stderr, flush=True)
+
+    stop = threading.Event()
+    for number in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(number, lambda *_: stop.set())
+    with Watcher(settings, on_change=show, on_problem=problem) as watcher:
+        print(f"sourcebook: watching {watcher.folder} (Ctrl-C stops)", file=sys.stderr, flush=True)
+        while not stop.wait(0.5):
+            pass
+    print(f"sourcebook: stopped watching {watcher.folder}", file=sys.stderr)
     return EXIT_OK
 
 
@@ -254,6 +306,7 @@ COMMANDS = {
     "serve": cmd_serve,
     "prepare": cmd_prepare,
     "status": cmd_status,
+    "watch": cmd_watch,
 }
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ from typing import Any
 from urllib.parse import quote
 
 from app.answering.types import Answer, Citation
+from app.watch import WatchStatus
 from ingest import IngestReport
 from store import Hit
 
@@ -166,6 +167,28 @@ def status_html(status: dict[str, object]) -> str:
         shown = "never" if value in (None, "") and key == "last_ingest" else str(value)
         rows.append(f"<tr><th>{label}</th><td>{escape(shown)}</td></tr>")
     return f'<table class="sb-status">{"".join(rows)}</table>'
+
+
+def watch_html(status: WatchStatus) -> str:
+    """The panel's watch line: watching (and what it is doing), then the last change applied."""
+    css = "sb-watch-off" if status.state in ("folder missing", "stopped") else "sb-watch-on"
+    doing = "" if status.idle else status.state
+    if status.pending and not status.idle:
+        doing += f" ({status.pending} changed path{'s' if status.pending != 1 else ''})"
+    html = (
+        f'<div class="sb-watch-state {css}"><span class="sb-watch-dot"></span>Watching the folder'
+        + (f' <span class="sb-watch-now">· {escape(doing)}</span>' if doing else "")
+        + "</div>"
+    )
+    last = status.last
+    if last is None:
+        html += f'<div class="sb-watch-last">No change since {status.since:%H:%M:%S}</div>'
+    else:
+        html += (
+            f'<div class="sb-watch-last">Last change {last.at:%H:%M:%S}: '
+            f"{escape(last.summary)}</div>"
+        )
+    return html + (error_html(status.problem) if status.problem else "")
 
 
 def ingest_html(report: IngestReport | None, problems: list[str]) -> str:

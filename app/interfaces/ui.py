@@ -18,6 +18,7 @@ from app.answering.types import Answer
 from app.interfaces import render
 from app.interfaces.errors import user_message
 from app.settings import Settings, get_settings
+from app.watch import Watcher
 from ingest import IngestReport
 
 log = logging.getLogger(__name__)
@@ -202,7 +203,7 @@ def chat_column(settings: Settings) -> dict[str, Any]:
     }
 
 
-def side_column() -> dict[str, Any]:
+def side_column(watcher: Watcher | None) -> dict[str, Any]:
     viewer = gr.HTML(
         render.viewer_placeholder(),
         elem_id="sb-viewer",
@@ -213,17 +214,18 @@ def side_column() -> dict[str, Any]:
         padding=True,
     )
     with gr.Accordion("Index", open=True, elem_id="sb-index"):
+        watching = gr.HTML(elem_id="sb-watch", visible=watcher is not None)
         status = gr.HTML(elem_id="sb-status")
         reingest = gr.Button("Re-ingest folder", elem_id="sb-reingest", size="sm")
         files = gr.File(
             label="Add documents", file_count="multiple", elem_id="sb-upload", height=110
         )
-    return {"viewer": viewer, "status": status, "reingest": reingest, "files": files}
+    return dict(viewer=viewer, watching=watching, status=status, reingest=reingest, files=files)
 
 
-def build(settings: Settings | None = None) -> gr.Blocks:
+def build(settings: Settings | None = None, watcher: Watcher | None = None) -> gr.Blocks:
     """The app: chat on the left, document viewer and index panel on the right (stacked on a
-    phone)."""
+    phone); with a watcher, the panel says so and shows the last change it applied."""
     settings = settings or get_settings()
     demo = gr.Blocks(title="Sourcebook")
     with demo:
@@ -233,8 +235,10 @@ def build(settings: Settings | None = None) -> gr.Blocks:
             with gr.Column(scale=3, min_width=340):
                 parts.update(chat_column(settings))
             with gr.Column(scale=2, min_width=320):
-                parts.update(side_column())
+                parts.update(side_column(watcher))
         wire(demo, settings, parts)
+        if watcher is not None:
+            wire_watch(settings, watcher, parts)
     return demo
 
 
@@ -261,6 +265,21 @@ def wire(demo: gr.Blocks, settings: Settings, c: dict[str, Any]) -> None:
     gr_api(make_ask(settings), api_name=API_NAME)
 
 
+def wire_watch(settings: Settings, watcher: Watcher, c: dict[str, Any]) -> None:
+    """Every two seconds: what the watcher is doing, and the panel once it changed the index."""
+
+    def refresh(seen: int) -> tuple[Any, ...]:
+        status = watcher.status()
+        if status.ingests == seen:
+            return render.watch_html(status), gr.update(), gr.update(), seen
+        return render.watch_html(status), *panel(settings), status.ingests
+
+    seen = gr.State(-1)
+    outputs = [c["watching"], c["status"], c["sources"], seen]
+    quiet: dict[str, Any] = {"show_progress": "hidden", "api_visibility": "private"}
+    gr.Timer(2.0).tick(refresh, seen, outputs, **quiet)
+
+
 def warm_up(settings: Settings) -> None:
     """Load the embedding model before the first question, so it does not wait for it."""
     try:
@@ -269,22 +288,27 @@ def warm_up(settings: Settings) -> None:
         log.warning("index not ready yet: %s", user_message(e) or e)
 
 
-def serve(host: str, port: int, settings: Settings | None = None) -> None:
-    """Serve the chat window on http://host:port until interrupted."""
+def serve(host: str, port: int, settings: Settings | None = None, watch: bool = False) -> None:
+    """Serve the chat window on http://host:port until interrupted; with `watch`, keep the
+    index in step with the folder meanwhile."""
     settings = settings or get_settings()
     warm_up(settings)
-    demo = build(settings)
-    demo.queue(default_concurrency_limit=4).launch(
-        server_name=host,
-        server_port=port,
-        theme=THEME,
-        css=(STATIC / "ui.css").read_text(),
-        footer_links=["api"],
-        # save_upload gives the clear message for files over the limit; this only caps the disk.
-        max_file_size=int(settings.max_upload_mb * 2e6),
-        show_error=False,
-        quiet=True,
-    )
+    watcher = Watcher(settings).start() if watch else None
+    try:
+        build(settings, watcher).queue(default_concurrency_limit=4).launch(
+            server_name=host,
+            server_port=port,
+            theme=THEME,
+            css=(STATIC / "ui.css").read_text(),
+            footer_links=["api"],
+            # save_upload gives the clear message for files over the limit; this only caps the disk.
+            max_file_size=int(settings.max_upload_mb * 2e6),
+            show_error=False,
+            quiet=True,
+        )
+    finally:
+        if watcher is not None:
+            watcher.stop()
 
 
 HEADER = (

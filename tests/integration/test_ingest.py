@@ -77,6 +77,34 @@ def test_partial_ingest_of_named_files(make_settings, docs_folder: Path) -> None
     assert (report.added, report.removed) == (1, 1)
     assert "notes.md" in get_index(settings).sources()
     assert gone.name not in get_index(settings).sources()
+    assert [(c.what, c.source) for c in report.changed] == [
+        ("added", "notes.md"),
+        ("removed", gone.name),
+    ]
+
+
+def test_partial_ingest_of_a_folder_that_is_gone(make_settings, docs_folder: Path) -> None:  # type: ignore[no-untyped-def]
+    """A folder moved out or deleted, named as the path that changed: its documents go too
+    (not just a source of that name, which there never was)."""
+    sub = docs_folder / "sub"
+    sub.mkdir()
+    for name in ("a.txt", "b.txt"):
+        (sub / name).write_text(f"Note {name}: the ferry to Pemba leaves at dawn.\n")
+    settings = make_settings(folder=docs_folder)
+    ingest(settings=settings)
+    old = docs_folder / "first-korea-central-asia-high-level-officials-meeting.txt"
+    old.rename(docs_folder / "officials.txt")
+    shutil.move(sub, docs_folder.parent / "moved-out")
+    report = ingest([sub, old, docs_folder / "officials.txt"], settings=settings)
+    assert (report.removed, report.renamed) == (2, 1)
+    assert sorted((c.what, c.source, c.previous) for c in report.changed) == [
+        ("removed", "sub/a.txt", None),
+        ("removed", "sub/b.txt", None),
+        ("renamed", "officials.txt", old.name),
+    ]
+    clean = make_settings(folder=docs_folder, home=settings.home.parent / "clean")
+    ingest(settings=clean)
+    assert chunk_ids(settings) == chunk_ids(clean)
 
 
 def test_bad_files_are_skipped_and_never_cost_what_was_stored(

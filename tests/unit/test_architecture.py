@@ -27,6 +27,7 @@ ALLOWED = {
     "app.library": {"app.settings", "ingest", "store"},
     "app.settings": set(),
     "app.evaluation": {"app.answering", "app.settings"},
+    "app.watch": {"app.watch", "app.library", "app.settings", "ingest", "store"},
     "app": {"app", "ingest", "store"},  # the front door, app/__init__.py
     "ingest": {"ingest", "store"},
     "store": {"store"},
