@@ -1,5 +1,5 @@
-"""Turn a file into plain text, with its title and where its pages or headings start: one
-module per format, chosen here by the file's suffix."""
+"""Turn a file into plain text, with its title and where its pages, slides, rows or headings
+start: one module per format, chosen here by the file's suffix."""
 
 from __future__ import annotations
 
@@ -9,10 +9,15 @@ from pathlib import Path
 
 from ingest.errors import LoadError
 from ingest.extracted import Extracted
+from ingest.formats.csvfile import load_csv
 from ingest.formats.docx import load_docx
+from ingest.formats.epub import load_epub
 from ingest.formats.html import load_html
+from ingest.formats.odt import load_odt
 from ingest.formats.pdf import load_pdf
+from ingest.formats.pptx import load_pptx
 from ingest.formats.text import load_markdown, load_text
+from ingest.formats.xlsx import load_xlsx
 
 log = logging.getLogger(__name__)
 
@@ -26,6 +31,11 @@ FORMATS: dict[str, tuple[str, Loader]] = {
     ".htm": ("HTML", load_html),
     ".pdf": ("PDF", load_pdf),
     ".docx": ("DOCX", load_docx),
+    ".odt": ("ODT", load_odt),
+    ".epub": ("EPUB", load_epub),
+    ".pptx": ("PPTX", load_pptx),
+    ".xlsx": ("XLSX", load_xlsx),
+    ".csv": ("CSV", load_csv),
 }
 SUPPORTED = tuple(FORMATS)
 
