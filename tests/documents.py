@@ -4,6 +4,7 @@ fixtures are committed."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 
 def make_pdf(pages: list[str]) -> bytes:
@@ -157,4 +158,32 @@ def make_epub(title: str, chapters: list[tuple[str, str]]) -> bytes:
                 f"{xhtml}<head><title>{escape(name)}</title></head><body>"
                 f"<h1>{escape(name)}</h1><p>{escape(text)}</p></body></html>",
             )
+    return out.getvalue()
+
+
+FONTS = Path("/usr/share/fonts/truetype")
+
+
+def render_text(lines: list[str], font: str = "dejavu/DejaVuSans.ttf", size: int = 42) -> Any:
+    """A page (PIL image) with `lines` printed in black on white with a scan's margins, about
+    10 pt at 300 dpi. `font` from Debian's fonts-dejavu-core or, for Korean, fonts-nanum
+    ("nanum/NanumGothic.ttf")."""
+    from PIL import Image, ImageDraw, ImageFont
+
+    face = ImageFont.truetype(str(FONTS / font), size)
+    step, margin = int(size * 1.6), 100
+    width = max(1600, max(int(face.getlength(line)) for line in lines) + 2 * margin)
+    page = Image.new("L", (width, step * len(lines) + 2 * margin), 255)
+    draw = ImageDraw.Draw(page)
+    for i, line in enumerate(lines):
+        draw.text((margin, margin + i * step), line, font=face, fill=0)
+    return page
+
+
+def image_bytes(image: Any, kind: str) -> bytes:
+    """`image` saved as `kind` ("PNG", "JPEG", "TIFF", or "PDF": a scanned PDF, no text layer)."""
+    import io
+
+    out = io.BytesIO()
+    image.save(out, kind, **({"resolution": 300.0} if kind == "PDF" else {}))
     return out.getvalue()

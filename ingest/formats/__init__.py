@@ -13,6 +13,7 @@ from ingest.formats.csvfile import load_csv
 from ingest.formats.docx import load_docx
 from ingest.formats.epub import load_epub
 from ingest.formats.html import load_html
+from ingest.formats.image import load_image
 from ingest.formats.odt import load_odt
 from ingest.formats.pdf import load_pdf
 from ingest.formats.pptx import load_pptx
@@ -36,6 +37,11 @@ FORMATS: dict[str, tuple[str, Loader]] = {
     ".pptx": ("PPTX", load_pptx),
     ".xlsx": ("XLSX", load_xlsx),
     ".csv": ("CSV", load_csv),
+    ".png": ("PNG", load_image),
+    ".jpg": ("JPEG", load_image),
+    ".jpeg": ("JPEG", load_image),
+    ".tif": ("TIFF", load_image),
+    ".tiff": ("TIFF", load_image),
 }
 SUPPORTED = tuple(FORMATS)
 
@@ -49,7 +55,7 @@ def load(path: Path, data: bytes) -> Extracted:
     kind, loader = FORMATS[suffix]
     extracted = parse(loader, kind, data, path.stem)
     if not extracted.text.strip():
-        raise LoadError("no text in it (empty, or a scanned document without a text layer)")
+        raise LoadError("no text in it (empty, or images in which OCR found no text)")
     return extracted
 
 

@@ -4,6 +4,7 @@ with a reason."""
 from __future__ import annotations
 
 import datetime as dt
+import io
 from pathlib import Path
 
 import pytest
@@ -12,12 +13,14 @@ from ingest import LoadError, load
 from ingest.chunking import chunk_document
 from tests.documents import (
     HTML_PAGE,
+    image_bytes,
     make_docx,
     make_epub,
     make_odt,
     make_pdf,
     make_pptx,
     make_xlsx,
+    render_text,
 )
 
 
@@ -169,6 +172,44 @@ def test_epub_chapters_are_headings() -> None:
     assert doc.title == "Rivers of Asia"
 
 
+SCAN = ["The Kestrel Point lighthouse was designed", "by the engineer Marta Olsen in 1874."]
+
+
+@pytest.mark.parametrize("kind", ["PNG", "JPEG", "TIFF"])
+def test_images_are_read_by_ocr(kind: str) -> None:
+    doc = load(Path(f"scan.{kind.lower()}"), image_bytes(render_text(SCAN), kind))
+    assert doc.text == "\n".join(SCAN)
+    assert doc.sections == [{"start": 0, "page": 1, "ocr": True}]
+
+
+def test_each_page_of_a_tiff_is_a_page() -> None:
+    pages = [render_text(["Page one tells of rivers."]), render_text(["Page two tells of dams."])]
+    out = io.BytesIO()
+    pages[0].save(out, "TIFF", save_all=True, append_images=pages[1:])
+    doc = load(Path("two.tiff"), out.getvalue())
+    assert doc.text == "Page one tells of rivers.\n\nPage two tells of dams."
+    assert [s["page"] for s in doc.sections] == [1, 2]
+
+
+def test_korean_scan_is_read() -> None:
+    lines = ["한국과 중앙아시아 협력 포럼은 2007년부터", "매년 서울에서 개최되고 있다."]
+    doc = load(Path("ko.png"), image_bytes(render_text(lines, "nanum/NanumGothic.ttf"), "PNG"))
+    assert "매년 서울에서 개최되고 있다." in doc.text  # Korean words kept whole (no stray spaces)
+
+
+def test_ocr_runs_only_on_pdf_pages_without_a_text_layer() -> None:
+    from pypdf import PdfReader, PdfWriter
+
+    writer = PdfWriter()
+    for data in (make_pdf(["A typed page about rivers."]), image_bytes(render_text(SCAN), "PDF")):
+        writer.add_page(PdfReader(io.BytesIO(data)).pages[0])
+    out = io.BytesIO()
+    writer.write(out)
+    doc = load(Path("mixed.pdf"), out.getvalue())
+    assert doc.text == "A typed page about rivers.\n\n" + "\n".join(SCAN)
+    assert doc.sections == [{"start": 0, "page": 1}, {"start": 28, "page": 2, "ocr": True}]
+
+
 @pytest.mark.parametrize(
     ("name", "data", "reason"),
     [
@@ -184,6 +225,8 @@ def test_epub_chapters_are_headings() -> None:
         ("broken.epub", b"PK\x03\x04 not really a zip", "EPUB"),
         ("latin.csv", "café;1".encode("latin-1"), "not UTF-8"),
         ("empty.csv", b"\n\n", "no text"),
+        ("fake.png", b"\x89PNG\r\n\x1a\n not an image", "image"),
+        ("blank.png", image_bytes(render_text([" "]), "PNG"), "no text was recognised"),
         ("x.xyz", b"data", "unsupported"),
     ],
 )
