@@ -1,5 +1,9 @@
 """Tables as text, shared by spreadsheets and CSV: each row read with its header, as
-"Header: value; Header: value", so a cell is never cut off from what it means."""
+"Header: value; Header: value.", so a cell is never cut off from what it means.
+
+A row ends with a full stop (unless its last value ends a sentence already): a row is a
+statement, and sentence splitters (the answerer's among them) then keep each row apart instead
+of joining a few short ones into one "sentence" as they would lines of a byline."""
 
 from __future__ import annotations
 
@@ -88,6 +92,7 @@ class Table:
             else:
                 in_data = True
                 line = "; ".join(f"{self._name(columns, i)}: {c}" for i, c in enumerate(cells) if c)
+                line += "" if line.endswith((".", "!", "?")) else "."
             self.builder.add(line, "\n" if head else "\n\n", **place, row=number)
             head = head or self.builder.sections[-1]
         if head is not None:

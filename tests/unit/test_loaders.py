@@ -85,9 +85,9 @@ def test_xlsx_rows_are_read_with_their_header() -> None:
     doc = load(Path("b.xlsx"), data)
     assert doc.text == (
         "Water budget 2019\n"
-        "Region: Almaty; Year: 2019; Amount: 1200; Approved: 2019-03-01\n"
-        "Region: Tashkent; Year: 2019; Amount: 900.5\n\n"
-        "Name: Amina Juma; Role: Harbour master and judge"
+        "Region: Almaty; Year: 2019; Amount: 1200; Approved: 2019-03-01.\n"
+        "Region: Tashkent; Year: 2019; Amount: 900.5.\n\n"
+        "Name: Amina Juma; Role: Harbour master and judge."
     )
     places = [(s.get("sheet"), s["row"]) for s in doc.sections]
     assert places == [("Budget", 1), ("Budget", 4), ("Budget", 6), ("Staff", 2)]
@@ -100,9 +100,9 @@ def test_csv_rows_are_numbered_as_a_spreadsheet_shows_them() -> None:
     data = '\ufeffName;Age;Town\nAmina;30;Zanzibar\n"Bo; Jr";41;"Stone\nTown"\nCy;;Paje\n'
     doc = load(Path("p.csv"), data.encode())
     assert doc.text == (
-        "Name: Amina; Age: 30; Town: Zanzibar\n"
-        "Name: Bo; Jr; Age: 41; Town: Stone Town\n"
-        "Name: Cy; Town: Paje"
+        "Name: Amina; Age: 30; Town: Zanzibar.\n"
+        "Name: Bo; Jr; Age: 41; Town: Stone Town.\n"
+        "Name: Cy; Town: Paje."
     )
     assert [s["row"] for s in doc.sections] == [2, 3, 4]
     assert doc.sections[0]["columns"] == ["Name", "Age", "Town"]
@@ -110,7 +110,7 @@ def test_csv_rows_are_numbered_as_a_spreadsheet_shows_them() -> None:
 
 def test_a_table_without_a_header_names_columns_by_letter() -> None:
     doc = load(Path("n.csv"), b"1,2,3\n4,5,6\n")
-    assert doc.text == "A: 1; B: 2; C: 3\nA: 4; B: 5; C: 6"
+    assert doc.text == "A: 1; B: 2; C: 3.\nA: 4; B: 5; C: 6."
 
 
 def test_chunks_of_a_sheet_know_their_sheet_and_rows() -> None:
@@ -125,8 +125,8 @@ def test_chunks_of_a_sheet_know_their_sheet_and_rows() -> None:
         meta = chunk.metadata
         assert meta["sheet"] == meta["heading"] == "Budget"
         first, last = chunk.page_content.splitlines()[0], chunk.page_content.splitlines()[-1]
-        assert first == f"Region: Region {meta['row'] - 2}; Amount: {meta['row'] - 2}"
-        assert last == f"Region: Region {meta['row_end'] - 2}; Amount: {meta['row_end'] - 2}"
+        assert first == f"Region: Region {meta['row'] - 2}; Amount: {meta['row'] - 2}."
+        assert last == f"Region: Region {meta['row_end'] - 2}; Amount: {meta['row_end'] - 2}."
 
 
 def test_pptx_keeps_slide_numbers_and_speaker_notes() -> None:
