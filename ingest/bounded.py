@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 from ingest.beat import install as install_beat
 from ingest.errors import LoadError
 from ingest.extracted import Extracted
-from ingest.formats import load
+from ingest.formats import load, page_image
 
 log = logging.getLogger(__name__)
 
@@ -76,6 +76,11 @@ def call_bounded(fn: Callable[..., T], *args: Any, seconds: float, what: str) ->
     with _lock:
         _reset_pool()
     raise LoadError(f"parsing took longer than {seconds:g} s; the file looks malformed")
+
+
+def page_image_bounded(path: Path, data: bytes, page: int, seconds: float = PARSE_SECONDS) -> bytes:
+    """`page_image(path, data, page)` in the worker: a hostile file is parsed there as at ingest."""
+    return call_bounded(page_image, path, data, page, seconds=seconds, what=path.name)
 
 
 def load_bounded(path: Path, data: bytes, seconds: float = PARSE_SECONDS) -> Extracted:

@@ -24,6 +24,10 @@ class Hit:
     page: int | None = None
     heading: str | None = None
     doc_hash: str = ""
+    slide: int | None = None
+    sheet: str | None = None
+    row: int | None = None  # a spreadsheet's or CSV's rows: the first and last in the chunk
+    row_end: int | None = None
 
 
 def fuse(rankings: list[list[str]]) -> dict[str, float]:
@@ -70,6 +74,10 @@ def search(
                 page=meta.get("page"),
                 heading=meta.get("heading") or None,
                 doc_hash=meta.get("doc_hash", ""),
+                slide=meta.get("slide"),
+                sheet=meta.get("sheet"),
+                row=meta.get("row"),
+                row_end=meta.get("row_end"),
             )
         )
     return hits

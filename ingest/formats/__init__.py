@@ -59,6 +59,35 @@ def load(path: Path, data: bytes) -> Extracted:
     return extracted
 
 
+PAGE_WIDTH = 900  # pixels: the viewer shows a page about half a screen wide
+
+
+def page_image(path: Path, data: bytes, page: int) -> bytes:
+    """A PNG of page `page` (from 1) of a PDF or an image, PAGE_WIDTH wide at most, grey."""
+    import io
+
+    from ingest.formats.image import frame, open_image
+    from ingest.formats.pdf import open_pdfium, render_page
+
+    try:
+        if path.suffix.lower() == ".pdf":
+            document = open_pdfium(data)
+            try:
+                image = render_page(document, page, PAGE_WIDTH * PAGE_WIDTH * 2)
+            finally:
+                document.close()
+        else:
+            image = frame(open_image(data), page).convert("L")
+        image.thumbnail((PAGE_WIDTH, PAGE_WIDTH * 2))
+        out = io.BytesIO()
+        image.save(out, "PNG", optimize=True)
+    except LoadError:
+        raise
+    except Exception as e:  # an edge, as in parse(): the file's problem, one line
+        raise LoadError(f"cannot show page {page} ({type(e).__name__})") from e
+    return out.getvalue()
+
+
 def parse(loader: Loader, kind: str, data: bytes, stem: str) -> Extracted:
     """Run a parser on untrusted bytes. This is an edge: whatever a damaged or hostile file
     makes pypdf, python-docx, lxml or BeautifulSoup raise (fuzzing found XMLSyntaxError,
