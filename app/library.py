@@ -12,6 +12,7 @@ from app.settings import BUNDLED_CORPUS, Settings, get_settings
 from ingest import (
     SUPPORTED,
     IngestReport,
+    LoadError,
     Progress,
     content_hash,
     ingest_folder,
@@ -187,8 +188,9 @@ _IMAGES_KEPT = 16
 
 
 def page_image(source: str, page: int, settings: Settings | None = None) -> bytes | None:
-    """A picture of page `page` of indexed `source` (a scan: PDF or image), for the viewer; None
-    when the file is gone or no longer holds what was indexed. Rendered in the parse worker."""
+    """A PNG of page `page` of indexed `source` (a scan: PDF or image), for the viewer; None when
+    the file is gone, no longer holds what was indexed, or cannot be drawn. Rendered in the
+    parse worker, as a hostile file is parsed at ingest."""
     settings = settings or get_settings()
     index = get_index(settings)
     stored = document(source, settings)
@@ -206,7 +208,11 @@ def page_image(source: str, page: int, settings: Settings | None = None) -> byte
         return None
     if content_hash(data) != stored.doc_hash:
         return None  # edited since it was indexed: its picture would not match the text
-    image = page_image_bounded(path, data, page)
+    try:
+        image = page_image_bounded(path, data, page)
+    except LoadError as e:  # the recognised text still shows; the picture is a bonus
+        log.warning("no picture of %s p. %d: %s", source, page, e)
+        return None
     with _LOCK:
         _IMAGES[key] = image
         while len(_IMAGES) > _IMAGES_KEPT:

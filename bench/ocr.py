@@ -199,11 +199,10 @@ def main() -> None:
     print("| engine | English accuracy | Korean accuracy | s/page (median) |\n|---|---|---|---|")
     for name, make in ENGINES.items():
         try:
-            read = make()
+            r = measure(name, make(), test)
         except (ImportError, OSError) as e:  # OSError: no tesseract binary for pytesseract
             print(f"| {name} | not installed ({getattr(e, 'name', None) or e}) | | |")
             continue
-        r = measure(name, read, test)
         print(
             f"| {name} | {r['English accuracy']:.3f} | {r['Korean accuracy']:.3f} | {r['s/page']:.2f} |"
         )

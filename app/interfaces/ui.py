@@ -98,14 +98,8 @@ def make_open(settings: Settings) -> Callable[[gr.EventData], str]:
         except Exception as e:
             return render.error_html(describe(e))
         page = viewer.scanned_page(stored, start)
-        return viewer.document_view(stored, source, start, end, page_picture(source, page))
-
-    def page_picture(source: str, page: int | None) -> bytes | None:
-        try:
-            return library.page_image(source, page, settings) if page else None
-        except Exception as e:  # the recognised text still shows; the picture is a bonus
-            log.warning("no picture of %s p. %s: %s", source, page, user_message(e) or e)
-            return None
+        image = library.page_image(source, page, settings) if page else None
+        return viewer.document_view(stored, source, start, end, image)
 
     return open_document
 
