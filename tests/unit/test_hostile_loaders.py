@@ -129,15 +129,20 @@ def test_damaged_images_never_crash(suffix: str, changes: list[tuple[float, str,
     load_or_refuse(f"x{suffix}", damaged(valid()[suffix], changes))
 
 
-def with_member(data: bytes, member: str, body: bytes | None = None, **change: object) -> bytes:
-    """`data`, a zip, with `member` replaced by `body` (or damaged by `change["changes"]`)."""
+def with_member(
+    data: bytes,
+    member: str,
+    body: bytes | None = None,
+    changes: list[tuple[float, str, bytes]] | None = None,
+) -> bytes:
+    """`data`, a zip, with `member` replaced by `body`, or damaged by `changes`."""
     source = zipfile.ZipFile(io.BytesIO(data))
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
         for item in source.infolist():
             content = source.read(item)
             if item.filename == member:
-                content = body if body is not None else damaged(content, change["changes"])  # type: ignore[arg-type]
+                content = body if body is not None else damaged(content, changes or [])
             target.writestr(item.filename, content)
     return out.getvalue()
 
