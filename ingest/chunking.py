@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from bisect import bisect_right
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -41,14 +42,23 @@ def spans(text: str, pieces: list[str]) -> Iterator[tuple[int, int]]:
         cursor = start + 1
 
 
-def section_at(sections: list[dict[str, Any]], offset: int) -> dict[str, Any]:
-    """The page or heading in force at `offset`."""
-    found: dict[str, Any] = {}
-    for section in sections:
-        if section["start"] > offset:
-            break
-        found = section
-    return found
+def section_at(
+    sections: list[dict[str, Any]], offset: int, starts: list[int] | None = None
+) -> dict[str, Any]:
+    """The section (page, heading, slide, row) in force at `offset`; `starts`, the sections'
+    start offsets, may be passed to save recomputing them (a CSV has a section per row)."""
+    starts = starts if starts is not None else [s["start"] for s in sections]
+    i = bisect_right(starts, offset)
+    return sections[i - 1] if i else {}
+
+
+# The keys of a section that chunks carry in their metadata (and hits and citations after them).
+PLACE_KEYS = {"page": int, "slide": int, "sheet": str, "row": int, "heading": str}
+
+
+def place_of(section: dict[str, Any]) -> dict[str, Any]:
+    """The part of `section` that says where a chunk is: page, slide, sheet and row, heading."""
+    return {k: cast(section[k]) for k, cast in PLACE_KEYS.items() if section.get(k) is not None}
 
 
 def chunk_document(
@@ -59,6 +69,7 @@ def chunk_document(
 ) -> list[Document]:
     """The document's chunks, in order; `text[start:end] == page_content` for each."""
     pieces = [p for p in splitter.split_text(doc.text) if p.strip()]
+    starts = [s["start"] for s in doc.sections]
     chunks = []
     for piece, (start, end) in zip(pieces, spans(doc.text, pieces), strict=True):
         metadata: dict[str, Any] = {
@@ -69,10 +80,10 @@ def chunk_document(
             "doc_hash": doc_hash,
             "chunk_hash": hashlib.sha256(piece.encode()).hexdigest()[:16],
         }
-        section = section_at(doc.sections, start)
-        if "page" in section:
-            metadata["page"] = int(section["page"])
-        if "heading" in section:
-            metadata["heading"] = str(section["heading"])
+        metadata.update(place_of(section_at(doc.sections, start, starts)))
+        if "row" in metadata:  # a run of rows: where it ends too
+            metadata["row_end"] = int(section_at(doc.sections, end - 1, starts).get("row", 0))
+        if "sheet" in metadata:  # a sheet's name heads its rows
+            metadata.setdefault("heading", metadata["sheet"])
         chunks.append(Document(page_content=piece, metadata=metadata))
     return chunks

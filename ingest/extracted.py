@@ -8,12 +8,47 @@ from typing import Any
 
 @dataclass(frozen=True)
 class Extracted:
-    """A document's extracted text. `sections` mark where a page or heading path begins:
-    {"start": offset, "page": n} or {"start": offset, "heading": "A > B"}."""
+    """A document's extracted text. `sections` mark, in order of `start`, where a part begins:
+    {"start", "page"} (PDF pages and scans; "ocr": True when the text was recognised from the
+    page's image), {"start", "heading": "A > B"}, {"start", "slide", "heading": title} (a
+    slide; "notes": True where its speaker notes begin), {"start", "sheet", "row"} (a
+    spreadsheet or CSV row, numbered as the file numbers it; a sheet's first section also holds
+    its "columns")."""
 
     text: str
     title: str
     sections: list[dict[str, Any]] = field(default_factory=list)
+
+
+class TextBuilder:
+    """A document's text put together block by block, recording where each section starts."""
+
+    def __init__(self) -> None:
+        self.parts: list[str] = []
+        self.length = 0
+        self.sections: list[dict[str, Any]] = []
+
+    def add(self, block: str, sep: str = "\n\n", **section: Any) -> None:
+        """Append `block` after `sep` (none before the first); `section`, if given, starts at it."""
+        if not block:
+            return
+        if self.length:
+            self.parts.append(sep)
+            self.length += len(sep)
+        if section:
+            self.sections.append({"start": self.length, **section})
+        self.parts.append(block)
+        self.length += len(block)
+
+    @property
+    def text(self) -> str:
+        return "".join(self.parts)
+
+    def build(self, title: str, fallback: bool = True) -> Extracted:
+        """The document; without a `title`, its first line (unless not `fallback`: a table's
+        first line is a row, and the file's name says more)."""
+        text = self.text
+        return Extracted(text, title or (first_line(text) if fallback else ""), self.sections)
 
 
 def first_line(text: str, limit: int = 120) -> str:

@@ -29,6 +29,11 @@ EMBED_BATCH = 64
 EMBED_AHEAD = 256
 
 
+def content_hash(data: bytes) -> str:
+    """What a file's bytes hash to: the key of its extracted text in the index."""
+    return hashlib.sha256(data).hexdigest()[:32]
+
+
 @dataclass(frozen=True)
 class Skipped:
     source: str
@@ -124,7 +129,7 @@ def _chunks_of(
         data = None
         if doc_hash is None:
             data = path.read_bytes()
-            doc_hash = hashlib.sha256(data).hexdigest()[:32]
+            doc_hash = content_hash(data)
     except OSError as e:
         raise LoadError(f"cannot read it ({e.strerror or e})") from e
     scan.stats[source] = (stat.st_size, stat.st_mtime_ns)

@@ -72,6 +72,10 @@ class Index:
         """The text that the indexed chunks of `source` were cut from."""
         return self._textdb.text_of_source(source)
 
+    def sections(self, source: str) -> list[dict[str, Any]]:
+        """Where the pages, slides, rows or headings of indexed `source` begin (no text read)."""
+        return self._textdb.sections_of_source(source)
+
     # -- reading
     @property
     def embeddings(self) -> Embeddings:

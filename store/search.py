@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from store.index import Index
 
@@ -24,6 +25,10 @@ class Hit:
     page: int | None = None
     heading: str | None = None
     doc_hash: str = ""
+    slide: int | None = None
+    sheet: str | None = None
+    row: int | None = None  # a spreadsheet's or CSV's rows: the first and last in the chunk
+    row_end: int | None = None
 
 
 def fuse(rankings: list[list[str]]) -> dict[str, float]:
@@ -52,24 +57,30 @@ def search(
     fused = fuse([[cid for cid, _ in dense], [cid for cid, _ in keyword]])
     best = sorted(fused, key=lambda cid: (-fused[cid], cid))[:k]
     rows = index.chunks(best)
-    hits = []
-    for cid in best:
-        if cid not in rows:
-            continue  # in Chroma but not (yet) in SQLite: an ingest is mid-way
-        text, meta = rows[cid]
-        hits.append(
-            Hit(
-                chunk_id=cid,
-                source=meta["source"],
-                text=text,
-                start=int(meta["start"]),
-                end=int(meta["end"]),
-                score=round(fused[cid], 6),
-                similarity=round(similarity.get(cid, 0.0), 4),
-                title=meta.get("title", ""),
-                page=meta.get("page"),
-                heading=meta.get("heading") or None,
-                doc_hash=meta.get("doc_hash", ""),
-            )
-        )
-    return hits
+    # A chunk in Chroma but not (yet) in SQLite is left out: an ingest is mid-way.
+    return [
+        hit_of(cid, *rows[cid], round(fused[cid], 6), round(similarity.get(cid, 0.0), 4))
+        for cid in best
+        if cid in rows
+    ]
+
+
+def hit_of(cid: str, text: str, meta: dict[str, Any], score: float, similarity: float) -> Hit:
+    """The Hit of chunk `cid`, its place read from its metadata."""
+    return Hit(
+        chunk_id=cid,
+        source=meta["source"],
+        text=text,
+        start=int(meta["start"]),
+        end=int(meta["end"]),
+        score=score,
+        similarity=similarity,
+        title=meta.get("title", ""),
+        page=meta.get("page"),
+        heading=meta.get("heading") or None,
+        doc_hash=meta.get("doc_hash", ""),
+        slide=meta.get("slide"),
+        sheet=meta.get("sheet"),
+        row=meta.get("row"),
+        row_end=meta.get("row_end"),
+    )

@@ -139,6 +139,15 @@ class TextDB:
             ).fetchone()
         return self.get_text(row[0]) if row else None
 
+    def sections_of_source(self, source: str) -> list[dict[str, Any]]:
+        with self._tx() as c:
+            row = c.execute(
+                "SELECT sections FROM texts WHERE doc_hash = "
+                "(SELECT doc_hash FROM chunks WHERE source = ? LIMIT 1)",
+                (source,),
+            ).fetchone()
+        return list(json.loads(row[0])) if row else []
+
     # -- what each file hashed to, to skip reading unchanged files
     def file_hash(self, source: str, size: int, mtime_ns: int) -> str | None:
         with self._tx() as c:

@@ -1,8 +1,10 @@
-"""Build real test documents (PDF, DOCX, HTML) in code, so no binary fixtures are committed."""
+"""Build real test documents (PDF, DOCX, HTML, XLSX, PPTX, ODT, EPUB, scans) in code, so no binary
+fixtures are committed."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 
 def make_pdf(pages: list[str]) -> bytes:
@@ -56,3 +58,132 @@ HTML_PAGE = """<!doctype html><html><head><title>Water Policy</title>
 <main><h1>Water Policy</h1><p>Rivers feed the <b>Aral Sea</b> basin.</p>
 <h2>Dams</h2><p>The Rogun dam is on the Vakhsh river.</p></main>
 <footer>FOOTER_TEXT copyright</footer></body></html>"""
+
+
+def make_xlsx(sheets: dict[str, list[list[object]]]) -> bytes:
+    """An XLSX with one sheet per entry, rows from row 1."""
+    import io
+
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    book.remove(book.active)
+    for name, rows in sheets.items():
+        sheet = book.create_sheet(name)
+        for row in rows:
+            sheet.append(row)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def make_pptx(slides: list[tuple[str, list[str], str]]) -> bytes:
+    """A PPTX of (title, body lines, speaker notes) slides."""
+    import io
+
+    import pptx
+
+    deck = pptx.Presentation()
+    for title, lines, notes in slides:
+        slide = deck.slides.add_slide(deck.slide_layouts[1])  # title and content
+        slide.shapes.title.text = title
+        slide.placeholders[1].text_frame.text = "\n".join(lines)
+        if notes:
+            slide.notes_slide.notes_text_frame.text = notes
+    out = io.BytesIO()
+    deck.save(out)
+    return out.getvalue()
+
+
+def make_odt(blocks: list[tuple[str, str]]) -> bytes:
+    """An ODT of (style, text) blocks; "h1".."h3" for headings, "p" for body text."""
+    import io
+
+    from odf.opendocument import OpenDocumentText
+    from odf.text import H, P
+
+    document = OpenDocumentText()
+    for style, text in blocks:
+        if style.startswith("h"):
+            document.text.addElement(H(outlinelevel=int(style[1:]), text=text))
+        else:
+            document.text.addElement(P(text=text))
+    out = io.BytesIO()
+    document.write(out)
+    return out.getvalue()
+
+
+def make_epub(title: str, chapters: list[tuple[str, str]]) -> bytes:
+    """An EPUB 3 of (chapter title, paragraph) chapters, with a navigation document."""
+    import io
+    import zipfile
+    from html import escape
+
+    items = "".join(
+        f'<item id="c{i}" href="text/c{i}.xhtml" media-type="application/xhtml+xml"/>'
+        for i in range(len(chapters))
+    )
+    spine = "".join(f'<itemref idref="c{i}"/>' for i in range(len(chapters)))
+    links = "".join(
+        f'<li><a href="text/c{i}.xhtml">{escape(name)}</a></li>'
+        for i, (name, _) in enumerate(chapters)
+    )
+    xhtml = '<?xml version="1.0" encoding="utf-8"?><html xmlns="http://www.w3.org/1999/xhtml">'
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as book:
+        book.writestr("mimetype", "application/epub+zip", compress_type=zipfile.ZIP_STORED)
+        book.writestr(
+            "META-INF/container.xml",
+            '<?xml version="1.0"?><container version="1.0" '
+            'xmlns="urn:oasis:names:tc:opendocument:xmlns:container"><rootfiles>'
+            '<rootfile full-path="OEBPS/content.opf" '
+            'media-type="application/oebps-package+xml"/></rootfiles></container>',
+        )
+        book.writestr(
+            "OEBPS/content.opf",
+            '<?xml version="1.0"?><package xmlns="http://www.idpf.org/2007/opf" version="3.0">'
+            f'<metadata xmlns:dc="http://purl.org/dc/elements/1.1/"><dc:title>{escape(title)}'
+            '</dc:title></metadata><manifest><item id="nav" href="nav.xhtml" '
+            f'media-type="application/xhtml+xml" properties="nav"/>{items}</manifest>'
+            f"<spine>{spine}</spine></package>",
+        )
+        book.writestr(
+            "OEBPS/nav.xhtml",
+            f'{xhtml}<body><nav xmlns:epub="http://www.idpf.org/2007/ops" epub:type="toc">'
+            f"<ol>{links}</ol></nav></body></html>",
+        )
+        for i, (name, text) in enumerate(chapters):
+            book.writestr(
+                f"OEBPS/text/c{i}.xhtml",
+                f"{xhtml}<head><title>{escape(name)}</title></head><body>"
+                f"<h1>{escape(name)}</h1><p>{escape(text)}</p></body></html>",
+            )
+    return out.getvalue()
+
+
+FONTS = Path("/usr/share/fonts/truetype")
+
+
+def render_text(lines: list[str], font: str = "dejavu/DejaVuSans.ttf", size: int = 42) -> Any:
+    """A page (PIL image) with `lines` printed in black on white with a scan's margins, about
+    10 pt at 300 dpi. `font` from Debian's fonts-dejavu-core or, for Korean, fonts-nanum
+    ("nanum/NanumGothic.ttf")."""
+    from PIL import Image, ImageDraw, ImageFont
+
+    face = ImageFont.truetype(str(FONTS / font), size)
+    step, margin = int(size * 1.6), 100
+    width = max(1600, max(int(face.getlength(line)) for line in lines) + 2 * margin)
+    page = Image.new("L", (width, step * len(lines) + 2 * margin), 255)
+    draw = ImageDraw.Draw(page)
+    for i, line in enumerate(lines):
+        draw.text((margin, margin + i * step), line, font=face, fill=0)
+    return page
+
+
+def image_bytes(image: Any, kind: str) -> bytes:
+    """`image` saved as `kind` ("PNG", "JPEG", "TIFF", or "PDF": a scanned PDF, no text layer)."""
+    import io
+
+    out = io.BytesIO()
+    image.save(out, kind, **({"resolution": 300.0} if kind == "PDF" else {}))
+    return out.getvalue()

@@ -9,12 +9,12 @@ import logging
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from app.answering.extractive import extractive_answer
 from app.answering.followup import Turn, standalone_question
-from app.answering.types import Answer, AnswerError
-from app.library import get_index
+from app.answering.types import Answer, AnswerError, Citation
+from app.library import get_index, place_of_span
 from app.settings import Settings, get_settings
 from store import Index, search
 
@@ -68,13 +68,27 @@ def answer_with(
         standalone_question=standalone,
         answerer=settings.llm if chat is not None else "extractive",
     )
+    sections: dict[str, list[dict[str, Any]]] = {}
     if chat is None:
         text, citations, answered = extractive_answer(index, standalone, hits)
+        citations = placed(index, citations, sections)
         yield replace(base, text=text, citations=citations, answered=answered)
         return
     from app.answering.generative import generate_answer
 
-    yield from generate_answer(base, index, chat)
+    for partial in generate_answer(base, index, chat):
+        yield replace(partial, citations=placed(index, partial.citations, sections))
+
+
+def placed(
+    index: Index, citations: list[Citation], sections: dict[str, list[dict[str, Any]]]
+) -> list[Citation]:
+    """Citations named by where their quote lies: the page, slide, row or heading it starts in
+    (a passage's own are where the passage starts, which a quote further in may have left).
+    `sections` caches each source's sections across the partial answers of a stream."""
+    for source in {c.source for c in citations} - sections.keys():
+        sections[source] = index.sections(source)
+    return [replace(c, **place_of_span(sections[c.source], c.start, c.end)) for c in citations]
 
 
 def stream_answer(

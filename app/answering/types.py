@@ -27,6 +27,12 @@ class Citation:
     title: str = ""
     page: int | None = None
     heading: str | None = None
+    slide: int | None = None
+    sheet: str | None = None
+    row: int | None = (
+        None  # a spreadsheet's or CSV's row the quote starts in, as the file numbers it
+    )
+    row_end: int | None = None  # ... and the row it ends in
 
     @classmethod
     def of(cls, n: int, hit: Hit, start: int, end: int, score: float) -> Citation:
@@ -44,6 +50,10 @@ class Citation:
             title=hit.title,
             page=hit.page,
             heading=hit.heading,
+            slide=hit.slide,
+            sheet=hit.sheet,
+            row=hit.row,
+            row_end=hit.row_end,
         )
 
 

@@ -156,6 +156,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 
 
 def cmd_search(args: argparse.Namespace) -> int:
+    from app.interfaces.render import where
     from app.library import find
 
     hits = find(args.query, k=args.k, sources=args.source, settings=_settings())
@@ -165,9 +166,9 @@ def cmd_search(args: argparse.Namespace) -> int:
     if not hits:
         print("no passages match")
     for n, hit in enumerate(hits, start=1):
-        where = f" p. {hit.page}" if hit.page else (f" § {hit.heading}" if hit.heading else "")
+        place = f" {where(hit)}" if where(hit) else ""
         print(
-            f"[{n}] {hit.source}{where} [{hit.start}:{hit.end}] score {hit.score:.4f} "
+            f"[{n}] {hit.source}{place} [{hit.start}:{hit.end}] score {hit.score:.4f} "
             f"(similarity {hit.similarity:.3f})"
         )
         print("    " + " ".join(hit.text.split())[:300])
@@ -176,6 +177,7 @@ def cmd_search(args: argparse.Namespace) -> int:
 
 def cmd_ask(args: argparse.Namespace) -> int:
     from app.answering.pipeline import stream_answer
+    from app.interfaces.render import where
 
     final = None
     shown = 0
@@ -194,8 +196,8 @@ def cmd_ask(args: argparse.Namespace) -> int:
     if final.citations:
         print("\nSources:")
     for c in final.citations:
-        where = f", p. {c.page}" if c.page else (f", § {c.heading}" if c.heading else "")
-        print(f'[{c.n}] {c.source}{where} [{c.start}:{c.end}]: "{" ".join(c.quote.split())}"')
+        place = f", {where(c)}" if where(c) else ""
+        print(f'[{c.n}] {c.source}{place} [{c.start}:{c.end}]: "{" ".join(c.quote.split())}"')
     if not final.answered and final.retrieved:
         print("\nClosest passages (not an answer):")
         for hit in final.retrieved[:3]:

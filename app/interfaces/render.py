@@ -32,10 +32,18 @@ def squash(text: str) -> str:
     return " ".join(text.split())
 
 
-def where(page: int | None, heading: str | None) -> str:
-    if page:
-        return f"p. {page}"
-    return f"§ {heading}" if heading else ""
+def where(place: Citation | Hit) -> str:
+    """Where a passage or quote lies, as a person looks for it: "sheet Budget, row 12",
+    "rows 4–6", "slide 3", "p. 7", "§ Findings"."""
+    if place.row is not None:
+        last = place.row_end if place.row_end is not None else place.row
+        rows = f"row {place.row}" if last == place.row else f"rows {place.row}–{last}"
+        return f"sheet {place.sheet}, {rows}" if place.sheet else rows
+    if place.slide:
+        return f"slide {place.slide}" + (f" · {place.heading}" if place.heading else "")
+    if place.page:
+        return f"p. {place.page}"
+    return f"§ {place.heading}" if place.heading else ""
 
 
 def open_attrs(source: str, start: int, end: int) -> str:
@@ -77,7 +85,7 @@ def naming(source: str, title: str) -> tuple[str, str]:
 def source_item(ref: str, hit: Citation | Hit, quote: str, score: float | None = None) -> str:
     """One source in a list: a link that opens it, where it is, the quoted text."""
     label, file = naming(hit.source, hit.title)
-    meta = [file, where(hit.page, hit.heading), f"score {score:.2f}" if score is not None else ""]
+    meta = [file, where(hit), f"score {score:.2f}" if score is not None else ""]
     shown = " · ".join(escape(m) for m in meta if m)
     copy = copy_button("quote", "Copy quote") if score is not None else ""
     return (

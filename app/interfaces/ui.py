@@ -15,7 +15,7 @@ from app import library
 from app.answering.followup import Turn
 from app.answering.pipeline import answer, stream_answer
 from app.answering.types import Answer
-from app.interfaces import render
+from app.interfaces import render, viewer
 from app.interfaces.errors import user_message
 from app.settings import Settings, get_settings
 from app.watch import Watcher
@@ -89,15 +89,18 @@ def make_ask(settings: Settings) -> Callable[[str, list[str] | None], dict[str, 
 
 def make_open(settings: Settings) -> Callable[[gr.EventData], str]:
     def open_document(evt: gr.EventData) -> str:
-        """Show the clicked source with its quote highlighted (the page script scrolls to it)."""
+        """Show the clicked source where it came from (its table row, slide or scanned page),
+        the quote highlighted (the page script scrolls to it)."""
         data = getattr(evt, "_data", None) or {}
         source = str(data.get("source", ""))
         try:
-            title, text = library.document_text(source, settings)
+            stored = library.document(source, settings)
             start, end = int(data.get("start", 0)), int(data.get("end", 0))
         except Exception as e:
             return render.error_html(describe(e))
-        return render.document_html(title, source, text, start, end)
+        page = viewer.scanned_page(stored, start)
+        image = library.page_image(source, page, settings) if page else None
+        return viewer.document_view(stored, source, start, end, image)
 
     return open_document
 

@@ -21,7 +21,7 @@ HEADINGS = {"h1": 1, "h2": 2, "h3": 3, "h4": 4, "h5": 5, "h6": 6}
 ROLE_DROP = {"navigation", "banner", "contentinfo", "search", "complementary"}
 
 
-class _Writer:
+class HtmlText:
     """Accumulates text with collapsed white space and records where headings start."""
 
     def __init__(self) -> None:
@@ -30,6 +30,7 @@ class _Writer:
         self.pending_break = ""
         self.sections: list[dict[str, Any]] = []
         self.path: list[tuple[int, str]] = []
+        self.chapter_name: str | None = None  # a chapter whose first text is still to come
 
     def _emit(self, s: str) -> None:
         self.parts.append(s)
@@ -42,6 +43,9 @@ class _Writer:
                 self.length -= 1
             self._emit(self.pending_break)
         self.pending_break = ""
+        if self.chapter_name is not None:  # a chapter starts where its first text does
+            self.sections.append({"start": self.length, "heading": self.chapter_name})
+            self.chapter_name = None
 
     def text(self, s: str, pre: bool = False) -> None:
         if not pre:
@@ -60,12 +64,27 @@ class _Writer:
             self.pending_break = "\n\n" if strong or self.pending_break == "\n\n" else "\n"
 
     def heading(self, level: int, name: str) -> None:
+        if self.path == [(0, name)]:
+            return  # a chapter's own first heading repeats its name
         self._flush_break()
         self.path = [p for p in self.path if p[0] < level] + [(level, name)]
         self.sections.append({"start": self.length, "heading": " > ".join(n for _, n in self.path)})
 
+    def chapter(self, name: str) -> None:
+        """A new chapter (of an e-book) begins: headings inside it go under `name`."""
+        self.block_break()
+        self.path = [(0, name)]
+        self.chapter_name = name
 
-def _walk(node: Any, out: _Writer, pre: bool = False) -> None:
+    def result(self, title: str) -> Extracted:
+        """The text so far, trailing white space dropped, with the headings that start in it."""
+        text = "".join(self.parts).rstrip()
+        sections = [s for s in self.sections if s["start"] < len(text)]
+        return Extracted(text, title or first_line(text), sections)
+
+
+def walk(node: Any, out: HtmlText, pre: bool = False) -> None:
+    """Write the readable text under `node` into `out`."""
     from bs4.element import Comment, NavigableString, Tag
 
     for child in node.children:
@@ -87,7 +106,7 @@ def _walk(node: Any, out: _Writer, pre: bool = False) -> None:
             label = re.sub(r"\s+", " ", child.get_text(" ")).strip()
             if label:
                 out.heading(HEADINGS[name], label)
-        _walk(child, out, pre or name == "pre")
+        walk(child, out, pre or name == "pre")
         if name in BLOCK:
             out.block_break(strong=name not in ("br", "li", "td", "th", "dt", "dd"))
 
@@ -103,13 +122,11 @@ def load_html(data: bytes, stem: str) -> Extracted:
         raise LoadError(f"cannot parse the HTML ({e})") from e
     root = soup.find("main") or soup.select_one("[role=main]") or soup.find("article")
     root = root or soup.body or soup
-    out = _Writer()
-    _walk(root, out)
-    text = "".join(out.parts).rstrip()
+    out = HtmlText()
+    walk(root, out)
     title_tag = soup.find("title")
     title = re.sub(r"\s+", " ", title_tag.get_text()).strip() if title_tag else ""
     if not title:
         h1 = soup.find("h1")
         title = re.sub(r"\s+", " ", h1.get_text(" ")).strip() if h1 else ""
-    sections = [s for s in out.sections if s["start"] < len(text)]
-    return Extracted(text, title or first_line(text), sections)
+    return out.result(title)

@@ -14,6 +14,10 @@ import pytest
 
 from tests.e2e.chat import ARGS, ARTIFACTS, CHROMIUM, HOSTILE, LAPTOP
 from tests.helpers import CORPUS, free_port, wait_http
+from tests.mixed import write_mixed_folder
+
+# Documents that open where they came from: a row in its table, a slide, a scanned page.
+SOURCE_VIEWS = {"reservoirs.xlsx", "harbour.pptx", "mill-scan.pdf"}
 
 
 def sourcebook(*args: str) -> list[str]:
@@ -27,6 +31,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, objec
     docs = root / "docs"
     shutil.copytree(CORPUS, docs)
     (docs / "hostile.txt").write_text(HOSTILE)
+    write_mixed_folder(docs, only=SOURCE_VIEWS)
     env = {
         **os.environ,
         "SOURCEBOOK_HOME": str(root / "home"),

@@ -23,3 +23,18 @@ def test_a_parse_past_its_bound_is_stopped_and_the_next_one_works() -> None:
 def test_errors_inside_the_worker_come_back_as_load_errors() -> None:
     with pytest.raises(LoadError, match="PDF"):
         load_bounded(Path("junk.pdf"), b"%PDF-1.4 garbage", seconds=60)
+
+
+def beat_for(seconds: float) -> str:
+    """A parse that takes `seconds` but shows progress all along (as OCR does page by page)."""
+    from ingest.beat import alive
+
+    for _ in range(int(seconds * 10)):
+        time.sleep(0.1)
+        alive()
+    return "done"
+
+
+def test_a_parse_that_shows_progress_outlives_the_bound() -> None:
+    # 4 s of work against a 3 s bound: the bound is on time without progress.
+    assert call_bounded(beat_for, 4.0, seconds=3, what="long-scan.pdf") == "done"

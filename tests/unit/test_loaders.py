@@ -1,13 +1,27 @@
-"""Loaders: each format's main text, titles, pages and headings; bad files refused with a reason."""
+"""Loaders: each format's main text, titles, pages, slides, rows and headings; bad files refused
+with a reason."""
 
 from __future__ import annotations
 
+import datetime as dt
+import io
 from pathlib import Path
 
 import pytest
 
 from ingest import LoadError, load
-from tests.documents import HTML_PAGE, make_docx, make_pdf
+from ingest.chunking import chunk_document
+from tests.documents import (
+    HTML_PAGE,
+    image_bytes,
+    make_docx,
+    make_epub,
+    make_odt,
+    make_pdf,
+    make_pptx,
+    make_xlsx,
+    render_text,
+)
 
 
 def test_text_keeps_content_exactly() -> None:
@@ -54,6 +68,148 @@ def test_docx_headings_and_paragraphs(tmp_path: Path) -> None:
     assert doc.title == "Report"
 
 
+def test_xlsx_rows_are_read_with_their_header() -> None:
+    data = make_xlsx(
+        {
+            "Budget": [
+                ["Water budget 2019"],  # a caption above the table
+                [],
+                ["Region", "Year", "Amount", "Approved"],
+                ["Almaty", 2019, 1200.0, dt.date(2019, 3, 1)],
+                [None, None, None],
+                ["Tashkent", 2019, 900.5, None],
+            ],
+            "Staff": [["Name", "Role"], ["Amina Juma", "Harbour master\nand judge"]],
+        }
+    )
+    doc = load(Path("b.xlsx"), data)
+    assert doc.text == (
+        "Water budget 2019\n"
+        "Region: Almaty; Year: 2019; Amount: 1200; Approved: 2019-03-01.\n"
+        "Region: Tashkent; Year: 2019; Amount: 900.5.\n\n"
+        "Name: Amina Juma; Role: Harbour master and judge."
+    )
+    places = [(s.get("sheet"), s["row"]) for s in doc.sections]
+    assert places == [("Budget", 1), ("Budget", 4), ("Budget", 6), ("Staff", 2)]
+    assert doc.sections[0]["columns"] == ["Region", "Year", "Amount", "Approved"]
+    assert doc.text[doc.sections[2]["start"] :].startswith("Region: Tashkent")
+    assert doc.title == ""  # a workbook without a title is titled by its file name
+
+
+def test_csv_rows_are_numbered_as_a_spreadsheet_shows_them() -> None:
+    data = '\ufeffName;Age;Town\nAmina;30;Zanzibar\n"Bo; Jr";41;"Stone\nTown"\nCy;;Paje\n'
+    doc = load(Path("p.csv"), data.encode())
+    assert doc.text == (
+        "Name: Amina; Age: 30; Town: Zanzibar.\n"
+        "Name: Bo; Jr; Age: 41; Town: Stone Town.\n"
+        "Name: Cy; Town: Paje."
+    )
+    assert [s["row"] for s in doc.sections] == [2, 3, 4]
+    assert doc.sections[0]["columns"] == ["Name", "Age", "Town"]
+
+
+def test_a_table_without_a_header_names_columns_by_letter() -> None:
+    doc = load(Path("n.csv"), b"1,2,3\n4,5,6\n")
+    assert doc.text == "A: 1; B: 2; C: 3.\nA: 4; B: 5; C: 6."
+
+
+def test_chunks_of_a_sheet_know_their_sheet_and_rows() -> None:
+    from langchain_text_splitters import RecursiveCharacterTextSplitter
+
+    rows = [["Region", "Amount"]] + [[f"Region {i}", i] for i in range(40)]
+    doc = load(Path("b.xlsx"), make_xlsx({"Budget": rows}))
+    splitter = RecursiveCharacterTextSplitter(chunk_size=200, chunk_overlap=0, separators=["\n"])
+    chunks = chunk_document(doc, "b.xlsx", "h", splitter)
+    assert len(chunks) > 2
+    for chunk in chunks:
+        meta = chunk.metadata
+        assert meta["sheet"] == meta["heading"] == "Budget"
+        first, last = chunk.page_content.splitlines()[0], chunk.page_content.splitlines()[-1]
+        assert first == f"Region: Region {meta['row'] - 2}; Amount: {meta['row'] - 2}."
+        assert last == f"Region: Region {meta['row_end'] - 2}; Amount: {meta['row_end'] - 2}."
+
+
+def test_pptx_keeps_slide_numbers_and_speaker_notes() -> None:
+    data = make_pptx(
+        [
+            ("Water plan", ["Rivers feed the Aral Sea.", "Dams store water."], "Mention Rogun."),
+            ("Budget", ["1,200 for Almaty"], ""),
+        ]
+    )
+    doc = load(Path("s.pptx"), data)
+    assert doc.text == (
+        "Water plan\nRivers feed the Aral Sea.\nDams store water.\n\nMention Rogun.\n\n"
+        "Budget\n1,200 for Almaty"
+    )
+    assert [(s["slide"], s["heading"], s.get("notes", False)) for s in doc.sections] == [
+        (1, "Water plan", False),
+        (1, "Water plan", True),
+        (2, "Budget", False),
+    ]
+    assert doc.text[doc.sections[1]["start"] :].startswith("Mention Rogun.")
+    assert doc.title == "Water plan"
+
+
+def test_odt_headings_and_paragraphs() -> None:
+    data = make_odt([("h1", "Report"), ("p", "Body one."), ("h2", "Findings"), ("p", "Body two.")])
+    doc = load(Path("d.odt"), data)
+    assert doc.text == "Report\n\nBody one.\n\nFindings\n\nBody two."
+    assert [s["heading"] for s in doc.sections] == ["Report", "Report > Findings"]
+    assert doc.title == "Report"
+
+
+def test_epub_chapters_are_headings() -> None:
+    data = make_epub(
+        "Rivers of Asia",
+        [("The Aral Sea", "Rivers feed the Aral Sea basin."), ("Dams", "Rogun is on the Vakhsh.")],
+    )
+    doc = load(Path("b.epub"), data)
+    assert doc.text == (
+        "The Aral Sea\n\nRivers feed the Aral Sea basin.\n\nDams\n\nRogun is on the Vakhsh."
+    )
+    assert [s["heading"] for s in doc.sections] == ["The Aral Sea", "Dams"]
+    assert doc.text[doc.sections[1]["start"] :].startswith("Dams")
+    assert doc.title == "Rivers of Asia"
+
+
+SCAN = ["The Kestrel Point lighthouse was designed", "by the engineer Marta Olsen in 1874."]
+
+
+@pytest.mark.parametrize("kind", ["PNG", "JPEG", "TIFF"])
+def test_images_are_read_by_ocr(kind: str) -> None:
+    doc = load(Path(f"scan.{kind.lower()}"), image_bytes(render_text(SCAN), kind))
+    assert doc.text == "\n".join(SCAN)
+    assert doc.sections == [{"start": 0, "page": 1, "ocr": True}]
+
+
+def test_each_page_of_a_tiff_is_a_page() -> None:
+    pages = [render_text(["Page one tells of rivers."]), render_text(["Page two tells of dams."])]
+    out = io.BytesIO()
+    pages[0].save(out, "TIFF", save_all=True, append_images=pages[1:])
+    doc = load(Path("two.tiff"), out.getvalue())
+    assert doc.text == "Page one tells of rivers.\n\nPage two tells of dams."
+    assert [s["page"] for s in doc.sections] == [1, 2]
+
+
+def test_korean_scan_is_read() -> None:
+    lines = ["한국과 중앙아시아 협력 포럼은 2007년부터", "매년 서울에서 개최되고 있다."]
+    doc = load(Path("ko.png"), image_bytes(render_text(lines, "nanum/NanumGothic.ttf"), "PNG"))
+    assert "매년 서울에서 개최되고 있다." in doc.text  # Korean words kept whole (no stray spaces)
+
+
+def test_ocr_runs_only_on_pdf_pages_without_a_text_layer() -> None:
+    from pypdf import PdfReader, PdfWriter
+
+    writer = PdfWriter()
+    for data in (make_pdf(["A typed page about rivers."]), image_bytes(render_text(SCAN), "PDF")):
+        writer.add_page(PdfReader(io.BytesIO(data)).pages[0])
+    out = io.BytesIO()
+    writer.write(out)
+    doc = load(Path("mixed.pdf"), out.getvalue())
+    assert doc.text == "A typed page about rivers.\n\n" + "\n".join(SCAN)
+    assert doc.sections == [{"start": 0, "page": 1}, {"start": 28, "page": 2, "ocr": True}]
+
+
 @pytest.mark.parametrize(
     ("name", "data", "reason"),
     [
@@ -63,6 +219,14 @@ def test_docx_headings_and_paragraphs(tmp_path: Path) -> None:
         ("broken.pdf", make_pdf(["Some text"])[:120], "PDF"),
         ("junk.pdf", b"%PDF-1.4 garbage garbage", "PDF"),
         ("broken.docx", b"PK\x03\x04 not really a zip", "DOCX"),
+        ("broken.xlsx", b"PK\x03\x04 not really a zip", "XLSX"),
+        ("broken.pptx", b"PK\x03\x04 not really a zip", "PPTX"),
+        ("broken.odt", b"PK\x03\x04 not really a zip", "ODT"),
+        ("broken.epub", b"PK\x03\x04 not really a zip", "EPUB"),
+        ("latin.csv", "café;1".encode("latin-1"), "not UTF-8"),
+        ("empty.csv", b"\n\n", "no text"),
+        ("fake.png", b"\x89PNG\r\n\x1a\n not an image", "image"),
+        ("blank.png", image_bytes(render_text([" "]), "PNG"), "no text was recognised"),
         ("x.xyz", b"data", "unsupported"),
     ],
 )
