@@ -17,6 +17,11 @@ SourcebookError                     store/errors.py    a failure the user can ac
 ├── LoadError                       ingest/errors.py   one file cannot be read (it is skipped)
 ├── AnswerError                     app/answering/types.py  a question that cannot be asked
 ├── UploadError                     app/library.py     an uploaded file that cannot be stored
+├── ServeError                      app/interfaces/access.py  `sourcebook serve` cannot start
+│   └── AccessError                 app/interfaces/access.py  it would let in anyone, or the
+│                                                              credentials cannot be read
+├── ApiError                        app/interfaces/openai_api.py  a request the OpenAI-compatible
+│                                                              API refuses (an HTTP status)
 └── LLMError                        app/answering/llm.py    the language model failed
     └── LLMSetupError               app/answering/llm.py    it cannot be set up as configured
 

@@ -58,9 +58,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--details", action="store_true", help="one line per question")
     p.add_argument("--json", action="store_true")
 
-    p = sub.add_parser("serve", help="open the chat window in the browser")
-    p.add_argument("--host")
-    p.add_argument("--port", type=int)
+    p = sub.add_parser(
+        "serve",
+        help="serve the chat window and the OpenAI-compatible API (/v1) on one port",
+        description="Serve the chat window, Gradio's /ask API and an OpenAI-compatible API "
+        "(/v1/models, /v1/chat/completions). Beyond loopback it needs SOURCEBOOK_AUTH and/or "
+        "SOURCEBOOK_API_KEYS (README, 'Who may come in').",
+    )
+    p.add_argument("--host", help="address to bind (default 127.0.0.1, SOURCEBOOK_HOST)")
+    p.add_argument("--port", type=int, help="port (default 7860, SOURCEBOOK_PORT)")
+    p.add_argument(
+        "--insecure",
+        action="store_true",
+        help="serve beyond loopback without credentials: anyone who can reach it gets in",
+    )
 
     sub.add_parser("status", help="show what the index holds")
     return parser
@@ -215,10 +226,11 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from app.interfaces.ui import serve
+    from app.interfaces.server import serve
 
     settings = _settings()
-    serve(host=args.host or settings.host, port=args.port or settings.port, settings=settings)
+    host, port = args.host or settings.host, args.port or settings.port
+    serve(host=host, port=port, settings=settings, insecure=args.insecure)
     return EXIT_OK
 
 
