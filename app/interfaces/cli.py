@@ -73,6 +73,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="serve beyond loopback without credentials: anyone who can reach it gets in",
     )
 
+    sub.add_parser(
+        "mcp",
+        help="run a Model Context Protocol server over stdio (tools: search, ask, open_source)",
+    )
+
     sub.add_parser("status", help="show what the index holds")
     return parser
 
@@ -234,6 +239,13 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_mcp(args: argparse.Namespace) -> int:
+    from app.interfaces.mcp_server import run
+
+    run(_settings())
+    return EXIT_OK
+
+
 def cmd_status(args: argparse.Namespace) -> int:
     from app.library import index_status
 
@@ -247,6 +259,7 @@ COMMANDS = {
     "ask": cmd_ask,
     "eval": cmd_eval,
     "serve": cmd_serve,
+    "mcp": cmd_mcp,
     "status": cmd_status,
 }
 
