@@ -236,13 +236,16 @@ def side_column() -> dict[str, Any]:
     return {"viewer": viewer, "status": status, "reingest": reingest, "files": files}
 
 
-def build(settings: Settings | None = None, may_write: MayWrite | None = None) -> gr.Blocks:
+def build(
+    settings: Settings | None = None, may_write: MayWrite | None = None, *, logins: bool = False
+) -> gr.Blocks:
     """The app: chat on the left, document viewer and index panel on the right (stacked on a
-    phone). `may_write` decides who may upload and re-ingest (default: everyone)."""
+    phone). `may_write` decides who may upload and re-ingest (default: everyone); with `logins`,
+    the header offers to log out."""
     settings = settings or get_settings()
     demo = gr.Blocks(title="Sourcebook")
     with demo:
-        gr.HTML(HEADER)
+        gr.HTML(HEADER.format(LOG_OUT if logins else ""))
         parts: dict[str, Any] = {"turns": gr.State([])}
         with gr.Row(equal_height=False):
             with gr.Column(scale=3, min_width=340):
@@ -288,7 +291,8 @@ def mount(
     """Mount the chat window at / of `app` (after its own routes). `user_of` names the user
     behind a request (None: not let in); without it, everyone is. Returns what ends the
     window's open streams (each page holds one), for the server to call when it stops."""
-    demo = build(settings, may_write).queue(default_concurrency_limit=4)
+    demo = build(settings, may_write, logins=user_of is not None)
+    demo.queue(default_concurrency_limit=4)
     gr.mount_gradio_app(
         app,
         demo,
@@ -310,8 +314,9 @@ def mount(
 
 HEADER = (
     '<div id="sb-header"><h1>Sourcebook</h1>'
-    "<p>Answers from your documents, every claim cited to an exact quote.</p></div>"
+    "<p>Answers from your documents, every claim cited to an exact quote.</p>{}</div>"
 )
+LOG_OUT = '<a id="sb-logout" href="/logout">Log out</a>'
 PLACEHOLDER = "**Ask about your documents.** Each answer cites the passages it comes from."
 # System fonts: the app works offline, so nothing is fetched from a font service.
 THEME = gr.themes.Soft(
