@@ -129,7 +129,9 @@ def wait_listening(url: str, proc: subprocess.Popen[bytes], seconds: float = 120
 
 
 @contextmanager
-def serving(env: dict[str, str], log: Path, *args: str, host: str = "127.0.0.1") -> Iterator[str]:
+def serving(
+    env: dict[str, str], log: Path, *args: str, host: str = "127.0.0.1", cwd: Path | None = None
+) -> Iterator[str]:
     """`sourcebook serve` on a free port with `env` (reached at 127.0.0.1, whatever `host` it
     binds); yields its base URL. On exit it is stopped, and its log must hold no traceback."""
     port = free_port()
@@ -137,6 +139,7 @@ def serving(env: dict[str, str], log: Path, *args: str, host: str = "127.0.0.1")
         proc = subprocess.Popen(
             [SOURCEBOOK, "-v", "serve", "--host", host, "--port", str(port), *args],
             env=env,
+            cwd=cwd,
             stdout=out,
             stderr=subprocess.STDOUT,
         )
@@ -151,14 +154,13 @@ def serving(env: dict[str, str], log: Path, *args: str, host: str = "127.0.0.1")
 
 
 def quiet_env(**extra: str) -> dict[str, str]:
-    """The environment for a `sourcebook` subprocess: offline, no analytics, no credentials
-    unless given."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SOURCEBOOK_AUTH")}
-    env.pop("SOURCEBOOK_API_KEYS", None)
-    env.pop("SOURCEBOOK_API_KEYS_FILE", None)
+    """The environment for a `sourcebook` subprocess: offline, no analytics, this Python's
+    scripts first on PATH, and no SOURCEBOOK_ setting (credentials, home...) but those given."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SOURCEBOOK_")}
     env |= {
         "GRADIO_ANALYTICS_ENABLED": "False",
         "HF_HUB_OFFLINE": "1",
         "TRANSFORMERS_OFFLINE": "1",
+        "PATH": f"{Path(SOURCEBOOK).parent}{os.pathsep}{os.environ.get('PATH', '')}",
     }
     return env | extra
