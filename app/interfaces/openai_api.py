@@ -21,10 +21,9 @@ from itertools import chain
 from typing import Any, Literal
 
 from fastapi import APIRouter, FastAPI, Request
-from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, StreamingResponse
-from pydantic import BaseModel, ConfigDict, Field
-from starlette.exceptions import HTTPException
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from starlette.concurrency import run_in_threadpool
 
 from app.answering.followup import Turn
 from app.answering.pipeline import stream_answer
@@ -38,6 +37,8 @@ from store import SourcebookError
 log = logging.getLogger(__name__)
 
 MODEL = "sourcebook"
+# A long conversation is a few hundred kB; more is a mistake or an attack on memory.
+MAX_BODY_BYTES = 4_000_000
 
 
 class ApiError(SourcebookError):
@@ -182,6 +183,50 @@ def to_api_error(error: Exception) -> ApiError:
     return ApiError(500, f"internal error ({type(error).__name__}); it has been logged")
 
 
+async def read_request(request: Request) -> ChatRequest:
+    """The request body, parsed; too large, not JSON or not a chat request is a 4xx here (FastAPI's
+    own checks would answer in their shape, not OpenAI's)."""
+    body = bytearray()
+    async for part in request.stream():
+        body += part
+        if len(body) > MAX_BODY_BYTES:
+            message = f"the request body is over {MAX_BODY_BYTES // 1_000_000} MB"
+            raise ApiError(413, message, None, "request_too_large")
+    try:
+        return ChatRequest.model_validate_json(bytes(body))
+    except ValidationError as e:
+        raise invalid_request(e.errors()) from e
+
+
+def invalid_request(errors: Sequence[Any]) -> ApiError:
+    first = errors[0] if errors else {}
+    if first.get("type") == "json_invalid":
+        return ApiError(400, "the request body is not valid JSON", None, "invalid_json")
+    param = field_path(first.get("loc", ()))
+    what = first.get("msg", "invalid request")
+    message = f"{param}: {what}" if param else f"invalid request body: {what}"
+    return ApiError(400, message, param, "invalid_request")
+
+
+def start_answer(body: ChatRequest, settings: Settings) -> JSONResponse | StreamingResponse:
+    """The reply: the whole answer, or its stream once the question is known to be good."""
+    if body.model != MODEL:
+        message = f"model {body.model!r} does not exist; use {MODEL!r}"
+        raise ApiError(404, message, "model", "model_not_found")
+    question, history = conversation(body.messages)
+    cid, created = f"chatcmpl-{uuid.uuid4().hex}", int(time.time())
+    answers = stream_answer(question, history, sources=body.sources, settings=settings)
+    try:
+        first = next(answers)  # a bad question fails here, before anything is sent
+    except Exception as e:
+        raise to_api_error(e) from e
+    if body.stream:
+        stream = events(chain([first], answers), cid, created)
+        return StreamingResponse(stream, media_type="text/event-stream")
+    *_, final = chain([first], answers)
+    return JSONResponse(completion(final, cid, created))
+
+
 def make_router(settings: Settings) -> APIRouter:
     router = APIRouter(prefix="/v1")
 
@@ -191,26 +236,10 @@ def make_router(settings: Settings) -> APIRouter:
         return {"object": "list", "data": [model]}
 
     @router.post("/chat/completions", response_model=None)
-    def chat_completions(body: ChatRequest) -> JSONResponse | StreamingResponse:
-        if body.model != MODEL:
-            raise ApiError(
-                404,
-                f"model {body.model!r} does not exist; use {MODEL!r}",
-                "model",
-                "model_not_found",
-            )
-        question, history = conversation(body.messages)
-        cid, created = f"chatcmpl-{uuid.uuid4().hex}", int(time.time())
-        answers = stream_answer(question, history, sources=body.sources, settings=settings)
-        try:
-            first = next(answers)  # a bad question fails here, before anything is sent
-        except Exception as e:
-            raise to_api_error(e) from e
-        if body.stream:
-            stream = events(chain([first], answers), cid, created)
-            return StreamingResponse(stream, media_type="text/event-stream")
-        *_, final = chain([first], answers)
-        return JSONResponse(completion(final, cid, created))
+    async def chat_completions(request: Request) -> JSONResponse | StreamingResponse:
+        body = await read_request(request)
+        # Answering is CPU work: a worker thread, so the server keeps serving meanwhile.
+        return await run_in_threadpool(start_answer, body, settings)
 
     @router.api_route("/{path:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
     def unknown(request: Request, path: str) -> None:
@@ -232,29 +261,9 @@ def field_path(loc: Sequence[int | str]) -> str | None:
 
 
 def install(app: FastAPI, settings: Settings) -> None:
-    """Add the API to `app`, with every error under /v1 in OpenAI's shape (never a traceback)."""
+    """Add the API to `app`, with every refusal in OpenAI's error shape (never a traceback)."""
     app.include_router(make_router(settings))
-
-    def under_v1(request: Request) -> bool:
-        return request.url.path.startswith("/v1")
 
     @app.exception_handler(ApiError)
     async def api_error(request: Request, e: ApiError) -> JSONResponse:
         return JSONResponse(e.body(), status_code=e.status)
-
-    @app.exception_handler(RequestValidationError)
-    async def invalid(request: Request, e: RequestValidationError) -> JSONResponse:
-        first = e.errors()[0] if e.errors() else {}
-        if first.get("type") == "json_invalid":
-            message = "the request body is not valid JSON"
-            return JSONResponse(ApiError(400, message, None, "invalid_json").body(), 400)
-        param = field_path(first.get("loc", ()))
-        what = first.get("msg", "invalid request")
-        message = f"{param}: {what}" if param else f"invalid request body: {what}"
-        return JSONResponse(ApiError(400, message, param, "invalid_request").body(), 400)
-
-    @app.exception_handler(HTTPException)
-    async def http_error(request: Request, e: HTTPException) -> JSONResponse:
-        if not under_v1(request):
-            return JSONResponse({"detail": e.detail}, status_code=e.status_code)
-        return JSONResponse(ApiError(e.status_code, str(e.detail)).body(), e.status_code)

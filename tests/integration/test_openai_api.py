@@ -148,7 +148,9 @@ def test_malformed_requests_get_a_clear_4xx(
         ("POST", "/v1/chat/completions", b'{"model": "sourcebook", "messages": [], "n": 2}'),
         ("GET", "/v1/chat/completions", b""),
         ("POST", "/v1/embeddings", b"{}"),
+        ("POST", "/v1/chat/completions", b'{"model": "' + b"x" * 5_000_000 + b'"}'),
     ],
+    ids=lambda v: v[:40] if isinstance(v, bytes) else v,
 )
 def test_malformed_bodies_and_paths_get_an_openai_error(
     server: str, method: str, path: str, content: bytes
