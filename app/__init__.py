@@ -2,6 +2,7 @@
 
 from app.answering.pipeline import answer, stream_answer
 from app.answering.types import Answer, AnswerError, Citation
+from app.interfaces.langchain import as_retriever, as_runnable
 from app.library import NoIndexError, find, ingest
 from app.settings import Settings, get_settings
 from ingest import IngestError, IngestReport
@@ -19,6 +20,8 @@ __all__ = [
     "SourcebookError",
     "StoreError",
     "answer",
+    "as_retriever",
+    "as_runnable",
     "find",
     "get_settings",
     "ingest",

@@ -138,6 +138,14 @@ def prepare(settings: Settings | None = None, *, remeasure: bool = False) -> Cho
     return choice
 
 
+def warm_up(settings: Settings | None = None) -> None:
+    """Open the index and load the embedding model now, so the first question does not wait."""
+    try:
+        find("warm up", k=1, settings=settings)
+    except SourcebookError as e:
+        log.warning("index not ready yet: %s", e)
+
+
 def index_status(settings: Settings | None = None) -> dict[str, object]:
     """What the index holds and how it was built, for the CLI and the UI's panel."""
     settings = settings or get_settings()

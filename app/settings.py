@@ -6,7 +6,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 BUNDLED_CORPUS = Path(__file__).resolve().parent.parent / "corpus"
@@ -92,6 +92,22 @@ class Settings(BaseSettings):
     )
     host: str = Field(default="127.0.0.1", description="Address `sourcebook serve` binds to.")
     port: int = Field(default=7860, ge=1, le=65535, description="Port of `sourcebook serve`.")
+    auth: SecretStr | None = Field(
+        default=None,
+        description="Logins for the chat window, user:password[,user:password]. Required (with "
+        "or instead of api_keys) to serve beyond loopback; when set, enforced on any address.",
+    )
+    auth_file: Path | None = Field(
+        default=None, description="A file of logins, one user:password per line (# comments)."
+    )
+    api_keys: SecretStr | None = Field(
+        default=None,
+        description="Bearer tokens for the HTTP APIs (OpenAI-compatible /v1, Gradio's /ask), "
+        "comma-separated. Required (with or instead of auth) to serve beyond loopback.",
+    )
+    api_keys_file: Path | None = Field(
+        default=None, description="A file of bearer tokens, one per line (# comments)."
+    )
 
 
 @lru_cache(maxsize=1)

@@ -31,6 +31,9 @@ from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(
+    0, str(REPO)
+)  # run as a script from bench/: import the project, not bench/ingest.py
 BIN = Path(sys.executable).parent
 OFFLINE = {
     "HF_HUB_OFFLINE": "1",

@@ -18,6 +18,11 @@ SourcebookError                     store/errors.py    a failure the user can ac
 ├── AnswerError                     app/answering/types.py  a question that cannot be asked
 ├── UploadError                     app/library.py     an uploaded file that cannot be stored
 ├── WatchStopped                    app/watch/watcher.py  a watcher stopped during its ingest
+├── ServeError                      app/interfaces/access.py  `sourcebook serve` cannot start
+│   └── AccessError                 app/interfaces/access.py  it would let in anyone, or the
+│                                                              credentials cannot be read
+├── ApiError                        app/interfaces/openai_api.py  a request the OpenAI-compatible
+│                                                              API refuses (an HTTP status)
 └── LLMError                        app/answering/llm.py    the language model failed
     └── LLMSetupError               app/answering/llm.py    it cannot be set up as configured
 

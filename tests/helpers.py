@@ -108,3 +108,59 @@ def blocking_file(folder: Path, name: str) -> Iterator[Pipe]:
         path.unlink(missing_ok=True)
         if pipe.released:
             path.write_bytes(PIPED)
+
+
+def wait_listening(url: str, proc: subprocess.Popen[bytes], seconds: float = 120) -> None:
+    """Wait until `url` answers with any HTTP status (a guarded server answers 401)."""
+    import urllib.error
+
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"server for {url} exited with {proc.returncode}")
+        try:
+            urllib.request.urlopen(url, timeout=1)
+            return
+        except urllib.error.HTTPError:
+            return
+        except OSError:
+            time.sleep(0.3)
+    raise RuntimeError(f"{url} did not answer within {seconds} s")
+
+
+@contextmanager
+def serving(
+    env: dict[str, str], log: Path, *args: str, host: str = "127.0.0.1", cwd: Path | None = None
+) -> Iterator[str]:
+    """`sourcebook serve` on a free port with `env` (reached at 127.0.0.1, whatever `host` it
+    binds); yields its base URL. On exit it is stopped, and its log must hold no traceback."""
+    port = free_port()
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            [SOURCEBOOK, "-v", "serve", "--host", host, "--port", str(port), *args],
+            env=env,
+            cwd=cwd,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+        url = f"http://127.0.0.1:{port}"
+        try:
+            wait_listening(url + "/v1/models", proc)
+            yield url
+        finally:
+            proc.terminate()
+            proc.wait(timeout=30)
+    assert "Traceback" not in log.read_text(), f"the server logged a traceback: {log}"
+
+
+def quiet_env(**extra: str) -> dict[str, str]:
+    """The environment for a `sourcebook` subprocess: offline, no analytics, this Python's
+    scripts first on PATH, and no SOURCEBOOK_ setting (credentials, home...) but those given."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SOURCEBOOK_")}
+    env |= {
+        "GRADIO_ANALYTICS_ENABLED": "False",
+        "HF_HUB_OFFLINE": "1",
+        "TRANSFORMERS_OFFLINE": "1",
+        "PATH": f"{Path(SOURCEBOOK).parent}{os.pathsep}{os.environ.get('PATH', '')}",
+    }
+    return env | extra

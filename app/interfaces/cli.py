@@ -60,10 +60,26 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--details", action="store_true", help="one line per question")
     p.add_argument("--json", action="store_true")
 
-    p = sub.add_parser("serve", help="open the chat window in the browser")
-    p.add_argument("--host")
-    p.add_argument("--port", type=int)
+    p = sub.add_parser(
+        "serve",
+        help="serve the chat window and the OpenAI-compatible API (/v1) on one port",
+        description="Serve the chat window, Gradio's /ask API and an OpenAI-compatible API "
+        "(/v1/models, /v1/chat/completions). Beyond loopback it needs SOURCEBOOK_AUTH and/or "
+        "SOURCEBOOK_API_KEYS (README, 'Who may come in').",
+    )
+    p.add_argument("--host", help="address to bind (default 127.0.0.1, SOURCEBOOK_HOST)")
+    p.add_argument("--port", type=int, help="port (default 7860, SOURCEBOOK_PORT)")
     p.add_argument("--watch", action="store_true", help="keep the index in step with the folder")
+    p.add_argument(
+        "--insecure",
+        action="store_true",
+        help="serve beyond loopback without credentials: anyone who can reach it gets in",
+    )
+
+    sub.add_parser(
+        "mcp",
+        help="run a Model Context Protocol server over stdio (tools: search, ask, open_source)",
+    )
 
     p = sub.add_parser(
         "watch",
@@ -230,15 +246,11 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from app.interfaces.ui import serve
+    from app.interfaces.server import serve
 
     settings = _settings()
-    serve(
-        host=args.host or settings.host,
-        port=args.port or settings.port,
-        settings=settings,
-        watch=args.watch,
-    )
+    host, port = args.host or settings.host, args.port or settings.port
+    serve(host=host, port=port, settings=settings, insecure=args.insecure, watch=args.watch)
     return EXIT_OK
 
 
@@ -293,6 +305,13 @@ def cmd_prepare(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_mcp(args: argparse.Namespace) -> int:
+    from app.interfaces.mcp_server import run
+
+    run(_settings())
+    return EXIT_OK
+
+
 def cmd_status(args: argparse.Namespace) -> int:
     from app.library import index_status
 
@@ -307,6 +326,7 @@ COMMANDS = {
     "eval": cmd_eval,
     "serve": cmd_serve,
     "prepare": cmd_prepare,
+    "mcp": cmd_mcp,
     "status": cmd_status,
     "watch": cmd_watch,
 }

@@ -8,8 +8,10 @@ from pathlib import Path
 from typing import Any
 
 import gradio as gr
+from fastapi import FastAPI, Request
 from gradio.components.chatbot import ExampleMessage
 from gradio.events import api as gr_api
+from starlette.routing import Mount
 
 from app import library
 from app.answering.followup import Turn
@@ -128,21 +130,34 @@ def run_ingest(
         return None, describe(e)
 
 
-def make_reingest(settings: Settings) -> Callable[..., tuple[str, Any]]:
-    def reingest(progress: gr.Progress = gr.Progress()) -> tuple[str, Any]:  # noqa: B008
+MayWrite = Callable[[str | None], bool]  # may this user (None: nobody logged in) add documents?
+LOGIN_TO_WRITE = "Only a logged-in user may add documents or re-ingest: log in at /login."
+
+
+def make_reingest(settings: Settings, may_write: MayWrite) -> Callable[..., tuple[str, Any]]:
+    def reingest(
+        request: gr.Request,
+        progress: gr.Progress = gr.Progress(),  # noqa: B008 - how gradio asks for a progress bar
+    ) -> tuple[str, Any]:
         """Bring the index in step with the folder, incrementally."""
+        if not may_write(request.username):
+            return panel(settings, render.ingest_html(None, [LOGIN_TO_WRITE]))
         report, problem = run_ingest(settings, None, progress)
         return panel(settings, render.ingest_html(report, [problem] if problem else []))
 
     return reingest
 
 
-def make_upload(settings: Settings) -> Callable[..., tuple[str, Any, None]]:
+def make_upload(settings: Settings, may_write: MayWrite) -> Callable[..., tuple[str, Any, None]]:
     def upload(
         files: list[str] | None,
+        request: gr.Request,
         progress: gr.Progress = gr.Progress(),  # noqa: B008 - how gradio asks for a progress bar
     ) -> tuple[str, Any, None]:
         """Store the uploaded files in the folder, then ingest them; problems name the file."""
+        if not may_write(request.username):
+            status, choices = panel(settings, render.ingest_html(None, [LOGIN_TO_WRITE]))
+            return status, choices, None
         saved, problems = [], []
         for path in files or []:
             name = Path(path).name
@@ -226,26 +241,34 @@ def side_column(watcher: Watcher | None) -> dict[str, Any]:
     return dict(viewer=viewer, watching=watching, status=status, reingest=reingest, files=files)
 
 
-def build(settings: Settings | None = None, watcher: Watcher | None = None) -> gr.Blocks:
+def build(
+    settings: Settings | None = None,
+    may_write: MayWrite | None = None,
+    *,
+    logins: bool = False,
+    watcher: Watcher | None = None,
+) -> gr.Blocks:
     """The app: chat on the left, document viewer and index panel on the right (stacked on a
-    phone); with a watcher, the panel says so and shows the last change it applied."""
+    phone). `may_write` decides who may upload and re-ingest (default: everyone); with `logins`,
+    the header offers to log out; with a watcher, the panel says so and shows the last change
+    it applied."""
     settings = settings or get_settings()
     demo = gr.Blocks(title="Sourcebook")
     with demo:
-        gr.HTML(HEADER)
+        gr.HTML(HEADER.format(LOG_OUT if logins else ""))
         parts: dict[str, Any] = {"turns": gr.State([])}
         with gr.Row(equal_height=False):
             with gr.Column(scale=3, min_width=340):
                 parts.update(chat_column(settings))
             with gr.Column(scale=2, min_width=320):
                 parts.update(side_column(watcher))
-        wire(demo, settings, parts)
+        wire(demo, settings, parts, may_write or (lambda user: True))
         if watcher is not None:
             wire_watch(settings, watcher, parts)
     return demo
 
 
-def wire(demo: gr.Blocks, settings: Settings, c: dict[str, Any]) -> None:
+def wire(demo: gr.Blocks, settings: Settings, c: dict[str, Any], may_write: MayWrite) -> None:
     """Connect the events; the chat streams, ingests run one at a time."""
     respond = make_respond(settings)
     ask_in = [c["question"], c["chat"], c["turns"], c["sources"]]
@@ -262,9 +285,9 @@ def wire(demo: gr.Blocks, settings: Settings, c: dict[str, Any]) -> None:
     panel_out = [c["status"], c["sources"]]
     demo.load(lambda: panel(settings), None, panel_out, **quiet)
     one_at_a_time: dict[str, Any] = {"concurrency_id": "ingest", "concurrency_limit": 1, **quiet}
-    c["reingest"].click(make_reingest(settings), None, panel_out, **one_at_a_time)
+    c["reingest"].click(make_reingest(settings, may_write), None, panel_out, **one_at_a_time)
     files_out = [*panel_out, c["files"]]
-    c["files"].upload(make_upload(settings), c["files"], files_out, **one_at_a_time)
+    c["files"].upload(make_upload(settings, may_write), c["files"], files_out, **one_at_a_time)
     gr_api(make_ask(settings), api_name=API_NAME)
 
 
@@ -283,41 +306,45 @@ def wire_watch(settings: Settings, watcher: Watcher, c: dict[str, Any]) -> None:
     gr.Timer(2.0).tick(refresh, seen, outputs, **quiet)
 
 
-def warm_up(settings: Settings) -> None:
-    """Load the embedding model before the first question, so it does not wait for it."""
-    try:
-        library.find("warm up", k=1, settings=settings)
-    except Exception as e:
-        log.warning("index not ready yet: %s", user_message(e) or e)
-
-
-def serve(host: str, port: int, settings: Settings | None = None, watch: bool = False) -> None:
-    """Serve the chat window on http://host:port until interrupted; with `watch`, keep the
-    index in step with the folder meanwhile."""
-    settings = settings or get_settings()
-    warm_up(settings)
-    watcher = Watcher(settings).start() if watch else None
-    try:
-        build(settings, watcher).queue(default_concurrency_limit=4).launch(
-            server_name=host,
-            server_port=port,
-            theme=THEME,
-            css=(STATIC / "ui.css").read_text(),
-            footer_links=["api"],
-            # save_upload gives the clear message for files over the limit; this only caps the disk.
-            max_file_size=int(settings.max_upload_mb * 2e6),
-            show_error=False,
-            quiet=True,
-        )
-    finally:
-        if watcher is not None:
-            watcher.stop()
+def mount(
+    app: FastAPI,
+    settings: Settings,
+    *,
+    host: str,
+    port: int,
+    user_of: Callable[[Request], str | None] | None,
+    may_write: MayWrite | None,
+    watcher: Watcher | None = None,
+) -> Callable[[], None]:
+    """Mount the chat window at / of `app` (after its own routes). `user_of` names the user
+    behind a request (None: not let in); without it, everyone is. Returns what ends the
+    window's open streams (each page holds one), for the server to call when it stops."""
+    demo = build(settings, may_write, logins=user_of is not None, watcher=watcher)
+    demo.queue(default_concurrency_limit=4)
+    gr.mount_gradio_app(
+        app,
+        demo,
+        path="/",
+        server_name=host,
+        server_port=port,
+        auth_dependency=user_of,
+        theme=THEME,
+        css=(STATIC / "ui.css").read_text(),
+        footer_links=["api"],
+        # save_upload gives the clear message for files over the limit; this only caps the disk.
+        max_file_size=int(settings.max_upload_mb * 2e6),
+        show_error=False,
+    )
+    mounted = app.routes[-1]  # mount_gradio_app adds its app last, at /
+    assert isinstance(mounted, Mount) and isinstance(mounted.app, gr.routes.App)
+    return mounted.app.stop_event.set
 
 
 HEADER = (
     '<div id="sb-header"><h1>Sourcebook</h1>'
-    "<p>Answers from your documents, every claim cited to an exact quote.</p></div>"
+    "<p>Answers from your documents, every claim cited to an exact quote.</p>{}</div>"
 )
+LOG_OUT = '<a id="sb-logout" href="/logout">Log out</a>'
 PLACEHOLDER = "**Ask about your documents.** Each answer cites the passages it comes from."
 # System fonts: the app works offline, so nothing is fetched from a font service.
 THEME = gr.themes.Soft(

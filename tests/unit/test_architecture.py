@@ -2,9 +2,11 @@
 
     app.interfaces -> app.answering -> app.library -> ingest -> store
                    \\-> app.library      app.answering -> prompts
+    app (the front door) -> app.answering, app.library, app.interfaces.langchain
 
 store and prompts import nothing of ours; no package reaches into another's private parts or
-Chroma/SQLite; no import cycles; one module imports gradio; only the settings module reads the
+Chroma/SQLite; no import cycles; each outside protocol (Gradio, MCP, the web server) has its own
+modules, and importing the library starts none of them; only the settings module reads the
 environment and only the CLI writes it; one exception tree; no print outside the CLI."""
 
 from __future__ import annotations
@@ -28,7 +30,15 @@ ALLOWED = {
     "app.settings": set(),
     "app.evaluation": {"app.answering", "app.settings"},
     "app.watch": {"app.watch", "app.library", "app.settings", "ingest", "store"},
-    "app": {"app", "ingest", "store"},  # the front door, app/__init__.py
+    # The front door, app/__init__.py: the library and its LangChain parts, never a server.
+    "app": {
+        "app.answering",
+        "app.library",
+        "app.settings",
+        "app.interfaces.langchain",
+        "ingest",
+        "store",
+    },
     "ingest": {"ingest", "store"},
     "store": {"store"},
     "prompts": {"prompts"},
@@ -107,9 +117,36 @@ def test_nothing_outside_store_touches_its_parts() -> None:
         assert not private, f"{module} reaches into {private}"
 
 
-def test_only_one_module_imports_gradio() -> None:
-    users = [m for m, t in modules().items() if any(n.startswith("gradio") for n in imported(t))]
-    assert users == ["app.interfaces.ui"]
+def users_of(package: str) -> set[str]:
+    return {
+        m
+        for m, t in modules().items()
+        if any(n == package or n.startswith(package + ".") for n in imported(t))
+    }
+
+
+def test_each_outside_protocol_has_one_home() -> None:
+    """Gradio, MCP and LangChain's runnables each meet the app in one module; the web server's
+    parts (FastAPI, Starlette, uvicorn) only in the modules of `sourcebook serve`."""
+    assert users_of("gradio") == {"app.interfaces.ui"}
+    assert users_of("mcp") == {"app.interfaces.mcp_server"}
+    assert users_of("langchain_core.retrievers") == {"app.interfaces.langchain"}
+    web = users_of("fastapi") | users_of("starlette") | users_of("uvicorn")
+    serving = {"app.interfaces.server", "app.interfaces.openai_api", "app.interfaces.gate"}
+    assert web <= serving | {"app.interfaces.ui"}
+
+
+def test_importing_the_library_starts_no_server() -> None:
+    """`import app` (the library, with its LangChain parts) pulls in no web or protocol stack."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, app; print(sorted(m for m in ('gradio', 'fastapi', 'uvicorn', 'mcp', "
+        "'openai') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
 
 
 def test_only_settings_reads_the_environment_and_only_the_cli_writes_it() -> None:
@@ -195,6 +232,8 @@ def test_public_api_is_pinned() -> None:
             "SourcebookError",
             "StoreError",
             "answer",
+            "as_retriever",
+            "as_runnable",
             "find",
             "get_settings",
             "ingest",

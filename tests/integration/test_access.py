@@ -1,0 +1,200 @@
+"""Who may come in, against a real `sourcebook serve`: beyond loopback it will not start without
+credentials; with them, every API route and every Gradio route that reads or writes answers 401
+without the right token (saying nothing of the documents), the right one works through the real
+clients, and only a logged-in user may upload or re-ingest."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import openai
+import pytest
+
+from app.library import document_text
+from app.settings import Settings
+from tests.helpers import CORPUS, SOURCEBOOK, free_port, quiet_env, serving
+
+pytestmark = pytest.mark.integration
+
+USER, PASSWORD = "reader", "open: sesame twice"
+KEYS = ("key-one-4f9a", "key-two-77c1")
+CO_HOSTS = "Who co-hosted the 14th Central Asia-ROK Cooperation Forum?"
+# What must never appear in a refusal: names and words of the documents, the folder.
+LEAKS = ("central-asia", ".txt", "Muhriddin", "Kazakhstan", "Dushanbe", str(CORPUS.parent))
+WRITE_REFUSED = "Only a logged-in user may add documents or re-ingest"
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    """An ingested, writable copy of the corpus served on 0.0.0.0 with a login and two tokens
+    (reached through 127.0.0.1; nothing gets in without the credentials)."""
+    root = tmp_path_factory.mktemp("access")
+    docs = root / "docs"
+    shutil.copytree(CORPUS, docs)
+    settings = Settings(home=root / "home", folder=docs)
+    env = quiet_env(SOURCEBOOK_HOME=str(settings.home), SOURCEBOOK_FOLDER=str(docs))
+    subprocess.run([SOURCEBOOK, "ingest"], env=env, check=True, capture_output=True)
+    env |= {"SOURCEBOOK_AUTH": f"{USER}:{PASSWORD}", "SOURCEBOOK_API_KEYS": ",".join(KEYS)}
+    with serving(env, root / "serve.log", host="0.0.0.0") as url:
+        yield {"url": url, "docs": docs, "settings": settings, "log": root / "serve.log"}
+
+
+def refused(r: httpx.Response) -> None:
+    assert r.status_code == 401, (r.request.method, r.request.url, r.status_code, r.text[:200])
+    assert r.json()["error"]["code"] == "invalid_api_key"
+    assert not any(leak in r.text for leak in LEAKS), r.text
+
+
+ROUTES: list[tuple[str, str, dict[str, Any]]] = [
+    ("GET", "/v1/models", {}),
+    ("POST", "/v1/chat/completions",
+     {"json": {"model": "sourcebook", "messages": [{"role": "user", "content": CO_HOSTS}]}}),
+    ("GET", "/", {}),
+    ("GET", "/config", {}),
+    ("GET", "/gradio_api/info", {}),
+    ("POST", "/gradio_api/call/ask", {"json": {"data": [CO_HOSTS, []]}}),
+    ("GET", "/gradio_api/call/ask/0123456789abcdef", {}),
+    ("POST", "/gradio_api/queue/join",
+     {"json": {"data": [], "fn_index": 7, "session_hash": "s", "event_data": None}}),
+    ("GET", "/gradio_api/queue/data?session_hash=s", {}),
+    ("POST", "/gradio_api/upload", {"files": {"files": ("new.txt", b"A new document.")}}),
+    ("GET", f"/gradio_api/file={CORPUS}/outcome-of-12th-rok-central-asia-cooperation-forum.txt",
+     {}),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("method", "path", "body"), ROUTES)
+def test_no_token_or_a_wrong_one_gets_401(
+    site: dict[str, Any], method: str, path: str, body: dict[str, Any]
+) -> None:
+    forged = {"Cookie": "sourcebook-session=forged-session-token"}
+    for headers in ({}, {"Authorization": "Bearer wrong"}, {"Authorization": KEYS[0]}, forged):
+        refused(httpx.request(method, site["url"] + path, headers=headers, **body))
+
+
+def test_the_right_token_works_with_the_openai_client(site: dict[str, Any]) -> None:
+    for key in KEYS:
+        client = openai.OpenAI(base_url=site["url"] + "/v1", api_key=key, max_retries=0)
+        completion = client.chat.completions.create(
+            model="sourcebook", messages=[{"role": "user", "content": CO_HOSTS}]
+        )
+        assert "Muhriddin" in completion.choices[0].message.content
+        for c in completion.citations:  # type: ignore[attr-defined]
+            _, text = document_text(c["source"], site["settings"])
+            assert text[c["start"] : c["end"]] == c["quote"]
+    with pytest.raises(openai.AuthenticationError) as caught:
+        openai.OpenAI(base_url=site["url"] + "/v1", api_key="wrong", max_retries=0).models.list()
+    assert not any(leak in str(caught.value.body) for leak in LEAKS)
+
+
+def test_the_right_token_works_with_gradio_client(site: dict[str, Any]) -> None:
+    from gradio_client import Client
+
+    client = Client(site["url"], headers={"Authorization": f"Bearer {KEYS[1]}"}, verbose=False)
+    try:
+        result = client.predict(CO_HOSTS, api_name="/ask")
+    finally:
+        client.close()
+    assert result["answered"] and result["citations"]
+    for c in result["citations"]:
+        _, text = document_text(c["source"], site["settings"])
+        assert text[c["start"] : c["end"]] == c["quote"]
+
+
+def log_in(client: httpx.Client) -> httpx.Client:
+    wrong = client.post("/login", data={"username": USER, "password": "guess"})
+    assert wrong.status_code == 401 and "Wrong user name or password" in wrong.text
+    right = client.post("/login", data={"username": USER, "password": PASSWORD})
+    assert right.status_code == 303 and client.cookies.get("sourcebook-session")
+    return client
+
+
+def test_a_browser_is_sent_to_the_login_and_then_let_in(site: dict[str, Any]) -> None:
+    page = httpx.get(site["url"] + "/", headers={"Accept": "text/html"})
+    assert page.status_code == 303 and page.headers["location"] == "/login"
+    with httpx.Client(base_url=site["url"]) as client:
+        log_in(client)
+        assert client.get("/", headers={"Accept": "text/html"}).status_code == 200
+        assert client.get("/config").status_code == 200
+        refused(client.post("/v1/chat/completions", json={}))  # a cookie does not open /v1
+        client.get("/logout")
+        refused(client.get("/config"))
+
+
+def run_event(client: httpx.Client, name: str, data: list[Any]) -> list[Any]:
+    """Run one of the window's events the way its page does (queue/join, then the SSE stream)
+    and return its outputs."""
+    config = client.get("/config").json()
+    dep = next(d for d in config["dependencies"] if d.get("api_name") == name)
+    join = {"data": data, "fn_index": dep["id"], "trigger_id": dep["targets"][0][0],
+            "session_hash": f"test-{name}", "event_data": None}  # fmt: skip
+    assert client.post("/gradio_api/queue/join", json=join).status_code == 200
+    with client.stream("GET", f"/gradio_api/queue/data?session_hash=test-{name}") as events:
+        for line in events.iter_lines():
+            message = json.loads(line[len("data: ") :]) if line.startswith("data: ") else {}
+            if message.get("msg") == "process_completed":
+                assert message["success"], message
+                return list(message["output"]["data"])
+    raise AssertionError(f"{name} did not complete")
+
+
+def upload(client: httpx.Client, name: str, text: str) -> list[Any]:
+    stored = client.post("/gradio_api/upload", files={"files": (name, text.encode())}).json()
+    files = [{"path": stored[0], "orig_name": name, "meta": {"_type": "gradio.FileData"}}]
+    return run_event(client, "upload", [files])
+
+
+def test_only_a_logged_in_user_may_upload_or_reingest(site: dict[str, Any]) -> None:
+    bearer = {"Authorization": f"Bearer {KEYS[0]}"}
+    with httpx.Client(base_url=site["url"], headers=bearer, timeout=120) as token_holder:
+        assert WRITE_REFUSED in run_event(token_holder, "reingest", [])[0]
+        assert WRITE_REFUSED in upload(token_holder, "by-token.txt", "Written with a token.")[0]
+    assert not (site["docs"] / "uploads" / "by-token.txt").exists()
+    with httpx.Client(base_url=site["url"], timeout=120) as user:
+        log_in(user)
+        status = upload(user, "by-login.txt", "The Silk Road Forum met in Samarkand in 2031.")[0]
+        assert WRITE_REFUSED not in status and "1 added" in status
+        assert WRITE_REFUSED not in run_event(user, "reingest", [])[0]
+    assert (site["docs"] / "uploads" / "by-login.txt").exists()
+
+
+def test_refuses_to_serve_beyond_loopback_without_credentials(tmp_path: Path) -> None:
+    port = str(free_port())
+    env = quiet_env(SOURCEBOOK_HOME=str(tmp_path / "home"))
+    for host in ("0.0.0.0", "::"):
+        out = subprocess.run(
+            [SOURCEBOOK, "serve", "--host", host, "--port", port],
+            env=env, capture_output=True, text=True, timeout=120,
+        )  # fmt: skip
+        assert out.returncode != 0
+        lines = out.stderr.strip().splitlines()
+        assert len(lines) == 1, out.stderr
+        assert lines[0].startswith(f"sourcebook: error: refusing to serve on {host} without")
+        assert "SOURCEBOOK_AUTH" in lines[0] and "--insecure" in lines[0]
+
+
+def test_a_bad_login_setting_is_one_line_without_the_password(tmp_path: Path) -> None:
+    env = quiet_env(SOURCEBOOK_HOME=str(tmp_path / "home"), SOURCEBOOK_AUTH="ada-hunter2")
+    out = subprocess.run(
+        [SOURCEBOOK, "serve", "--port", str(free_port())],
+        env=env, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert out.returncode != 0
+    assert out.stderr.strip().splitlines() == [
+        "sourcebook: error: SOURCEBOOK_AUTH: login 1 is not user:password (a user name and a "
+        "password separated by a colon)"
+    ]
+
+
+def test_insecure_serves_anyone(corpus_settings, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    env = quiet_env(SOURCEBOOK_HOME=str(corpus_settings.home))
+    log = tmp_path / "serve.log"
+    with serving(env, log, "--insecure", host="0.0.0.0") as url:
+        assert httpx.get(url + "/v1/models").status_code == 200
+    assert "to anyone who can reach it (--insecure)" in log.read_text()
