@@ -75,15 +75,19 @@ class KeywordIndex:
         self._analyzer = make_analyzer()
         self._schema = make_schema()
         self._thread_lock = threading.Lock()
-        try:
+        self._watch: Path | None = None if textdb.read_only else self.folder / "meta.json"
+        self._seen: tuple[int, int] | None = None
+        with self._errors():
             if textdb.read_only:
                 self._index = self._open_copy()
-            else:
-                with self._locked():
-                    self._index = self._open_writable()
-                    self._converge()
-        except ValueError as e:  # tantivy reports its I/O and format errors as ValueError
-            raise StoreError(f"cannot open the keyword index in {self.folder}: {e}") from e
+                return
+            with self._locked():
+                self._index = self._open_writable()
+        try:
+            with self._locked(), self._errors():
+                self._converge()
+        except StoreError as e:  # e.g. a full disk: answer from the index as it is meanwhile
+            log.warning("%s; searching the keyword index as it stands", e)
 
     # -- reading
     def terms(self, text: str) -> list[str]:
@@ -107,7 +111,7 @@ class KeywordIndex:
                     (tantivy.Occur.Must, any_term),
                 ]
             )
-        searcher = self._index.searcher()
+        searcher = self._searcher()
         # count=False: counting every match would turn off the top-k pruning.
         hits = searcher.search(any_term, k, count=False).hits
         return [(str(searcher.doc(addr).get_first("chunk_id")), score) for score, addr in hits]
@@ -115,7 +119,7 @@ class KeywordIndex:
     def document_frequencies(self, terms: list[str]) -> dict[str, int]:
         """How many chunks hold each term, after the index's own analysis (deleted chunks not
         counted, unlike tantivy's raw document frequency)."""
-        searcher = self._index.searcher()
+        searcher = self._searcher()
         out = {}
         for term in terms:
             analyzed = self._analyzer.analyze(term)
@@ -130,11 +134,11 @@ class KeywordIndex:
         return out
 
     def count(self) -> int:
-        return int(self._index.searcher().num_docs)
+        return int(self._searcher().num_docs)
 
     def ids(self) -> list[str]:
         """Every chunk id the index holds (to check it against the chunk table)."""
-        searcher = self._index.searcher()
+        searcher = self._searcher()
         if not searcher.num_docs:
             return []
         hits = searcher.search(tantivy.Query.all_query(), searcher.num_docs, count=False).hits
@@ -145,23 +149,53 @@ class KeywordIndex:
         """Apply every logged change of the chunk table, then forget those changes."""
         if self._textdb.read_only:
             return
-        with self._locked():
+        with self._locked(), self._errors():
             self._catch_up()
 
     def rebuild(self) -> None:
         """Index the chunk table afresh (a lost, stale or foreign keyword index)."""
-        with self._locked():
+        with self._locked(), self._errors():
             self._rebuild()
 
     def close(self) -> None:
+        self._watch = None
         self._index = tantivy.Index(self._schema)  # drop the files' maps; searches find nothing
 
     # -- inside
+    def _searcher(self) -> tantivy.Searcher:
+        """A searcher over the last commit, whoever made it: tantivy's own reload polls on a
+        timer, so another process's (or another Index object's) commit could go unseen for a
+        moment; a changed meta.json (replaced on every commit) is cheaper to notice."""
+        if self._watch is not None:
+            try:
+                st = os.stat(self._watch)
+                stamp: tuple[int, int] | None = (st.st_ino, st.st_mtime_ns)
+            except OSError:
+                stamp = None
+            if stamp != self._seen:
+                self._index.reload()
+                self._seen = stamp
+        return self._index.searcher()
+
     def _term(self, term: str) -> tantivy.Query:
         return tantivy.Query.term_query(self._schema, "text", term)
 
     def _any_of(self, terms: list[str]) -> tantivy.Query:
         return tantivy.Query.boolean_query([(tantivy.Occur.Should, self._term(t)) for t in terms])
+
+    @contextmanager
+    def _errors(self) -> Iterator[None]:
+        """tantivy's failures (raised as ValueError) in our words; what was not applied stays
+        in the log, so the next write or open applies it."""
+        try:
+            yield
+        except ValueError as e:
+            if "No space left" in str(e) or "os error 28" in str(e):
+                raise StoreError(
+                    f"the disk holding the index ({self.folder}) is full; free some space: "
+                    "an interrupted ingest resumes where it stopped"
+                ) from e
+            raise StoreError(f"the keyword index in {self.folder}: {e}") from e
 
     @contextmanager
     def _locked(self) -> Iterator[None]:
