@@ -155,7 +155,8 @@ class Bm25s:
         tokens = bm25s.tokenize(query, stopwords="en", stemmer=self.stemmer, show_progress=False)
         if not tokens.vocab:
             return []
-        docs, _ = self.model.retrieve(tokens, k=k, show_progress=False, n_threads=1)
+        # n_threads=0 scores in this thread; any other value starts a thread pool per call.
+        docs, _ = self.model.retrieve(tokens, k=k, show_progress=False, n_threads=0)
         return [self.rows[i][0] for i in docs[0]]
 
 
@@ -192,7 +193,7 @@ model = bm25s.BM25.load(sys.argv[1], mmap=True)
 ids = json.loads(open(sys.argv[1] + "/ids.json").read())
 q = bm25s.tokenize("replication write-ahead log", stopwords="en",
                    stemmer=snowballstemmer.stemmer("english"), show_progress=False)
-model.retrieve(q, k=24, show_progress=False, n_threads=1)
+model.retrieve(q, k=24, show_progress=False, n_threads=0)
 """,
     "tantivy": """
 from pathlib import Path

@@ -71,6 +71,7 @@ def chunk_ids(settings: Any) -> set[str]:
     rows = index.chunks(list(in_chroma))
     assert set(rows) == set(in_chroma), "Chroma and the chunk table disagree"
     assert index.counts()[1] == len(in_chroma)
+    assert index.term_statistics([])[0] == len(in_chroma), "the kept chunk total is off"
     in_keyword = index.keyword_ids()
     assert len(in_keyword) == len(set(in_keyword)), "duplicate chunk ids in the keyword index"
     assert set(in_keyword) == set(in_chroma), "the keyword index and the chunk table disagree"

@@ -143,6 +143,7 @@ def test_an_index_made_before_the_keyword_folder_gets_one(make_settings, docs_fo
             DROP TRIGGER chunks_log_insert;
             DROP TRIGGER chunks_log_delete;
             DROP TABLE keyword_log;
+            DROP TABLE chunk_total;
             CREATE VIRTUAL TABLE chunks_fts USING fts5(text, content='chunks',
                 content_rowid='rowid', tokenize='porter unicode61 remove_diacritics 2');
             CREATE TRIGGER chunks_ai AFTER INSERT ON chunks BEGIN
@@ -154,6 +155,7 @@ def test_an_index_made_before_the_keyword_folder_gets_one(make_settings, docs_fo
     with sqlite3.connect(settings.home / "sourcebook.sqlite") as c:
         names = {r[0] for r in c.execute("SELECT name FROM sqlite_master")}
     assert "chunks_fts" not in names and "chunks_ai" not in names
+    assert get_index(settings).term_statistics([])[0] == len(table_ids(settings.home))
     again = ingest(settings=settings)
     assert (again.chunks_added, again.chunks_deleted) == (0, 0)
     chunk_ids(settings)
