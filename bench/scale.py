@@ -1,18 +1,25 @@
-"""Scale benchmark: memory while ingesting thousands of real files, and search latency at
-100,000 chunks on disk and against a Chroma server, with how the BM25 half scales.
+"""Scale benchmark: memory while ingesting thousands of real files, and search latency as the
+index grows, on disk and against a Chroma server, with the keyword half as it is now (tantivy)
+beside FTS5 as it was, on the same chunks in the same run.
 
     .venv/bin/python bench/scale.py --small    # CI-sized: 50 and 100 files; 10,000 chunks
     .venv/bin/python bench/scale.py            # by hand: 5,000 and 10,285 files; 100,000 chunks
+    .venv/bin/python bench/scale.py --skip-ingest --curve            # 10k, 100k, 300k chunks
+    .venv/bin/python bench/scale.py --skip-ingest --curve --million  # ... and 1,000,000
 
 Files are real text: the HTML of Debian's documentation packages (installed with apt-get if
 missing). Each ingest runs in its own process, so each peak RSS is that ingest's alone; if the
 pipeline streams documents and embeds them in batches, the peak stays flat as the corpus doubles.
 
-Search at 100,000 chunks: embedding 100,000 chunks here takes over an hour, so the chunks are
-inserted through the store directly. Their *text* is real (cut from the same documentation,
-~900 characters each, so BM25 sees real term statistics); their *vectors* are real embeddings
-of the first 2,000 chunks (500 with --small), reused for the rest with a little Gaussian noise (normalised), so
-Chroma's HNSW graph has the size and shape of a real one. Queries are embedded for real.
+Search at N chunks: embedding 100,000 chunks here takes over an hour, so the chunks are
+inserted through the store directly (the same add path as an ingest: Chroma, the SQLite chunk
+table, the keyword index). Their *text* is real (cut from the same documentation, ~900
+characters each, so BM25 sees real term statistics; past the ~80,000 windows the documents hold,
+they are cut again at other offsets, see debian_docs.py); their *vectors* are real embeddings of
+the first 2,000 chunks (500 with --small), reused for the rest with a little Gaussian noise
+(normalised), so Chroma's HNSW graph has the size and shape of a real one. Queries are
+embedded for real. The old keyword half is bench/keyword_index.py's copy of the FTS5 table and
+query that store/textdb.py had before tantivy, filled with the same chunks.
 """
 
 from __future__ import annotations
@@ -20,114 +27,36 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import random
 import shutil
 import subprocess
 import sys
 import tempfile
 import time
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
+
+from debian_docs import (  # noqa: E402
+    PACKAGES,
+    QUERIES,
+    cpu_line,
+    doc_files,
+    ms,
+    percentile,
+    spread,
+    text_windows,
+)
+from keyword_index import FTS5_OLD as FTS5_OLD_SQL  # noqa: E402
+from keyword_index import Fts5  # noqa: E402
+
 PYTHON = sys.executable
 SOURCEBOOK = str(Path(PYTHON).parent / "sourcebook")
-# Debian's documentation packages: ~10,300 HTML files between them (Debian 12).
-PACKAGES = [
-    "python3.11-doc",
-    "postgresql-doc-15",
-    "debian-handbook",
-    "python-django-doc",
-    "python-sqlalchemy-doc",
-    "python-pandas-doc",
-    "git-doc",
-]
-DOC_DIRS = [
-    Path("/usr/share/doc/python3.11/html"),
-    Path("/usr/share/doc/postgresql-doc-15/html"),
-    Path("/usr/share/doc/debian-handbook/html"),
-    Path("/usr/share/doc/python-django-doc"),
-    Path("/usr/share/doc/python-sqlalchemy-doc"),
-    Path("/usr/share/doc/python-pandas-doc"),
-    Path("/usr/share/doc/git-doc"),
-]
 OFFLINE = {"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "ANONYMIZED_TELEMETRY": "False"}
-QUERIES = [
-    "How do I create an index on a table?",
-    "What does the with statement do?",
-    "How to configure a network interface with a static address",
-    "difference between a list and a tuple",
-    "How does VACUUM reclaim storage?",
-    "What is a generator expression?",
-    "How do I install a package with apt?",
-    "transaction isolation levels",
-    "How to read a file line by line",
-    "What is the global interpreter lock?",
-    "How do I back up a database with pg_dump?",
-    "configure the firewall with iptables",
-    "What does the asyncio event loop do?",
-    "How to write a regular expression that matches an email address",
-    "What is a foreign key constraint?",
-    "How to set up a mail server with Postfix",
-    "decorators with arguments",
-    "How are dictionaries ordered?",
-    "What is write-ahead logging?",
-    "How do I add a user to a group?",
-    "unicode strings and encodings",
-    "How do I join two tables?",
-    "What is a virtual environment?",
-    "How to mount a file system at boot",
-    "exceptions and tracebacks",
-    "How does the query planner choose a plan?",
-    "What is the difference between is and ==?",
-    "How to schedule a job with cron",
-    "What are window functions?",
-    "How to parse command line arguments",
-    "How to configure Apache virtual hosts",
-    "What is a context manager?",
-    "How does replication work?",
-    "What does the subprocess module do?",
-    "How to sign packages with GnuPG",
-    "What is a sequence in SQL?",
-    "logging configuration from a file",
-    "How to share a printer on the network",
-    "What is a JSONB column?",
-    "How to measure execution time of small code snippets",
-]
-
-
-def percentile(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
-
-
-def ms(values: list[float]) -> str:
-    return (
-        f"p50 {percentile(values, 50) * 1000:7.1f} ms   p95 {percentile(values, 95) * 1000:7.1f} ms"
-    )
-
-
-def doc_files(packages: int) -> list[Path]:
-    """Every HTML file of the first `packages` documentation packages, installed with apt-get
-    if missing."""
-    names, dirs = PACKAGES[:packages], DOC_DIRS[:packages]
-    if not all(d.is_dir() for d in dirs):
-        print(f"installing {' '.join(names)} with apt-get ...", flush=True)
-        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-        apt = ["apt-get", "install", "-y", "-qq", "--no-install-recommends", *names]
-        subprocess.run(apt, env=env, check=True)
-    files = [p for d in dirs for p in sorted(d.rglob("*.htm*")) if p.is_file()]
-    print(f"documentation: {len(files)} HTML files in {', '.join(str(d) for d in dirs)}")
-    return files
-
-
-def spread(files: list[Path], n: int) -> list[Path]:
-    """`n` files taken evenly across the packages (a fixed choice, the same every run)."""
-    rng = random.Random(5)
-    return sorted(rng.sample(files, min(n, len(files))))
+DEPTH = 24  # what store/search.py asks each half for at k=6
 
 
 def copy_corpus(files: list[Path], folder: Path) -> None:
@@ -177,49 +106,40 @@ def bench_ingest_memory(files: list[Path], sizes: list[int], work: Path) -> None
 # -- 2. search at N chunks
 
 
-def real_chunks(files: list[Path], size: int = 900) -> Iterator[tuple[str, str]]:
-    """(source, text) windows of ~`size` characters cut from the documents' extracted text."""
-    from ingest import LoadError, load
+class Chunks:
+    """`total` chunks of real text; real vectors for the first `base`, noisy copies after (made
+    batch by batch: a million 384-d vectors at once would take gigabytes)."""
 
-    for path in files:
-        try:
-            text = load(path, path.read_bytes()).text
-        except LoadError:
-            continue
-        source = path.relative_to("/usr/share/doc").as_posix()
-        for start in range(0, len(text) - size // 3, size):
-            yield source, text[start : start + size]
+    def __init__(self, files: list[Path], total: int, model: Any, base: int) -> None:
+        import numpy as np
 
+        self.texts = text_windows(files, total)
+        started = time.monotonic()
+        self.real = np.asarray(
+            model.embed_documents([t for _, t in self.texts[:base]]), dtype=np.float32
+        )
+        print(f"  embedded {len(self.real)} real chunks in {time.monotonic() - started:.0f} s")
 
-def make_chunks(files: list[Path], total: int, model: Any, base: int) -> dict[str, Any]:
-    """`total` chunks of real text; real vectors for the first `base`, noisy copies after."""
-    import numpy as np
+    def vectors(self, lo: int, hi: int) -> Any:
+        import numpy as np
 
-    texts: list[tuple[str, str]] = []
-    while len(texts) < total:  # cycle through the documents if they hold fewer windows
-        for item in real_chunks(files):
-            texts.append(item)
-            if len(texts) >= total:
-                break
-    started = time.monotonic()
-    real = np.asarray(model.embed_documents([t for _, t in texts[:base]]), dtype=np.float32)
-    print(f"  embedded {len(real)} real chunks in {time.monotonic() - started:.0f} s")
-    rng = np.random.default_rng(7)
-    vectors = real[np.arange(total) % len(real)] + rng.normal(0, 0.02, (total, real.shape[1]))
-    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
-    return {"texts": texts, "vectors": vectors.astype(np.float32)}
+        rng = np.random.default_rng(lo)
+        out = self.real[np.arange(lo, hi) % len(self.real)] + rng.normal(
+            0, 0.02, (hi - lo, self.real.shape[1])
+        )
+        out /= np.linalg.norm(out, axis=1, keepdims=True)
+        return out.astype(np.float32)
 
 
-def fill(index: Any, chunks: dict[str, Any], batch: int = 5000) -> list[tuple[int, float]]:
-    """Insert the chunks into Chroma and SQLite; (chunks so far, milliseconds per chunk for
-    both halves) for each batch, to show the index grows incrementally."""
+def fill(index: Any, chunks: Chunks, lo: int, hi: int, old: Fts5 | None) -> tuple[float, float]:
+    """Insert chunks lo..hi through the store's add path (Chroma, chunk table, keyword index),
+    and into the old FTS5 table; milliseconds per chunk for each."""
     from langchain_core.documents import Document
 
-    costs = []
-    texts, vectors = chunks["texts"], chunks["vectors"]
-    for lo in range(0, len(texts), batch):
-        part = texts[lo : lo + batch]
-        ids = [f"bench-{i}" for i in range(lo, lo + len(part))]
+    spent_new = spent_old = 0.0
+    for start in range(lo, hi, 5000):
+        part = chunks.texts[start : min(hi, start + 5000)]
+        ids = [f"bench-{i}" for i in range(start, start + len(part))]
         docs = [
             Document(
                 page_content=t,
@@ -227,11 +147,16 @@ def fill(index: Any, chunks: dict[str, Any], batch: int = 5000) -> list[tuple[in
             )
             for s, t in part
         ]
-        started = time.monotonic()
-        index.add_embedded(ids, docs, vectors[lo : lo + len(part)].tolist())
-        costs.append((lo + len(part), (time.monotonic() - started) / len(part) * 1000))
+        vectors = chunks.vectors(start, start + len(part)).tolist()
+        started = time.perf_counter()
+        index.add_embedded(ids, docs, vectors)
+        spent_new += time.perf_counter() - started
+        if old is not None:
+            started = time.perf_counter()
+            old.add([(i, s, t) for i, (s, t) in zip(ids, part, strict=True)])
+            spent_old += time.perf_counter() - started
     index.begin_ingest(Path("/usr/share/doc"))
-    return costs
+    return spent_new / (hi - lo) * 1000, spent_old / (hi - lo) * 1000
 
 
 def timed(fn: Callable[[str], object], queries: list[str], rounds: int = 3) -> list[float]:
@@ -246,53 +171,120 @@ def timed(fn: Callable[[str], object], queries: list[str], rounds: int = 3) -> l
     return out
 
 
-def bench_search(name: str, index: Any, chunks: dict[str, Any]) -> None:
+def cpu_timed(fn: Callable[[str], object], queries: list[str], rounds: int = 3) -> list[float]:
+    """This thread's CPU time per query: what a query costs, without the time spent waiting for
+    a core on a loaded machine (both keyword halves run in the calling thread)."""
+    out = []
+    for _ in range(rounds):
+        for q in queries:
+            used = time.thread_time()
+            fn(q)
+            out.append(time.thread_time() - used)
+    return out
+
+
+class OldKeywordHalf:
+    """The index as search() sees it, with the keyword half answered by FTS5 as before."""
+
+    def __init__(self, index: Any, old: Fts5) -> None:
+        self.index, self.old = index, old
+        self.embeddings = index.embeddings
+
+    def nearest(self, vector: list[float], k: int, sources: list[str] | None = None) -> Any:
+        return self.index.nearest(vector, k, sources)
+
+    def keyword_search(self, query: str, k: int, sources: list[str] | None = None) -> Any:
+        return [(cid, 0.0) for cid in self.old.old(query, k)]
+
+    def chunks(self, chunk_ids: list[str]) -> Any:
+        return self.index.chunks(chunk_ids)
+
+
+def side_by_side(label: str, new: list[float], old: list[float] | None) -> None:
+    line = f"    {label:<30} now (tantivy) {ms(new)}"
+    if old is not None:
+        ratio = percentile(old, 95) / max(percentile(new, 95), 1e-9)
+        line += f"   before (FTS5) {ms(old)}   p95 ratio {ratio:.1f}x"
+    print(line)
+
+
+def measure_search(index: Any, old: Fts5 | None, home: Path) -> None:
     from store import search
 
-    print(f"\n== search, {name}: filling {len(chunks['texts']):,} chunks")
-    started = time.monotonic()
-    costs = fill(index, chunks)
-    print(f"  filled in {time.monotonic() - started:.0f} s")
-    first, last = costs[0], costs[-1]
-    print(
-        f"  insert (Chroma + SQLite/FTS5): {first[1]:.3f} ms per chunk up to {first[0]:,} chunks, "
-        f"{last[1]:.3f} ms per chunk up to {last[0]:,} (incremental: no rebuild)"
-    )
     vectors = {q: index.embeddings.embed_query(q) for q in QUERIES}
-    print(f"  {len(QUERIES)} fixed queries x 3 rounds, k=6:")
-    print(
-        f"    hybrid search (query embedded) {ms(timed(lambda q: search(index, q, k=6), QUERIES))}"
-    )
+    print(f"  {len(QUERIES)} fixed queries x 3 rounds, k=6 ({DEPTH} asked of each half):")
     hybrid = timed(lambda q: search(index, q, k=6, vector=vectors[q]), QUERIES)
-    print(f"    hybrid search (vector given)   {ms(hybrid)}")
-    dense = timed(lambda q: index.nearest(vectors[q], 24), QUERIES)
-    print(f"    dense half (Chroma)            {ms(dense)}")
-    keyword = timed(lambda q: index.keyword_search(q, 24), QUERIES)
-    print(f"    keyword half (FTS5 BM25)       {ms(keyword)}")
+    keyword = timed(lambda q: index.keyword_search(q, DEPTH), QUERIES)
+    hybrid_old = keyword_old = None
+    if old is not None:
+        proxy = OldKeywordHalf(index, old)
+        hybrid_old = timed(lambda q: search(proxy, q, k=6, vector=vectors[q]), QUERIES)  # type: ignore[arg-type]
+        keyword_old = timed(lambda q: old.old(q, DEPTH), QUERIES)
+    side_by_side("hybrid search (vector given)", hybrid, hybrid_old)
+    side_by_side("keyword half", keyword, keyword_old)
+    keyword_cpu = cpu_timed(lambda q: index.keyword_search(q, DEPTH), QUERIES)
+    keyword_old_cpu = None if old is None else cpu_timed(lambda q: old.old(q, DEPTH), QUERIES)
+    side_by_side("keyword half, CPU time", keyword_cpu, keyword_old_cpu)
+    dense = timed(lambda q: index.nearest(vectors[q], DEPTH), QUERIES)
+    print(f"    {'dense half (Chroma)':<30} {ms(dense)}")
+    embedded = timed(lambda q: search(index, q, k=6), QUERIES, rounds=1)
+    print(f"    {'hybrid search, query embedded':<30} {ms(embedded)}")
 
 
-def bm25_cold_start(db: Path) -> None:
+def cold_start(home: Path, old: Fts5 | None) -> None:
     """A new process opens the keyword index and answers its first query: nothing is rebuilt."""
     code = (
-        "import sys, time; from pathlib import Path; from store.textdb import TextDB;"
-        "t = time.perf_counter(); db = TextDB(Path(sys.argv[1]));"
-        "db.keyword_search('replication write-ahead log', 6);"
+        "import sys, time; from pathlib import Path; from store.keyword import KeywordIndex;"
+        "from store.textdb import TextDB; home = Path(sys.argv[1]);"
+        "t = time.perf_counter(); db = TextDB(home / 'sourcebook.sqlite');"
+        "KeywordIndex(home, db).search('replication write-ahead log', 24);"
         "print(f'{(time.perf_counter() - t) * 1000:.1f}')"
     )
     env = {**os.environ, "PYTHONPATH": str(REPO)}
-    out = subprocess.run([PYTHON, "-c", code, str(db)], capture_output=True, text=True, env=env)
-    chunks = _count(db)
-    print(
-        f"  BM25 cold start (new process, after imports: open + first query) at {chunks:,} chunks: "
-        f"{out.stdout.strip()} ms"
-    )
+    new = subprocess.run([PYTHON, "-c", code, str(home)], capture_output=True, text=True, env=env)
+    line = "  cold start (new process, after imports: open + first keyword query): "
+    line += f"now {new.stdout.strip()} ms"
+    if old is not None:
+        code = (
+            "import sys, sqlite3, time; t = time.perf_counter(); db = sqlite3.connect(sys.argv[1]);"
+            "db.execute(sys.argv[2], (sys.argv[3], 24)).fetchall();"
+            "print(f'{(time.perf_counter() - t) * 1000:.1f}')"
+        )
+        match = '"replication" OR "write" OR "ahead" OR "log"'
+        was = subprocess.run(
+            [PYTHON, "-c", code, str(old.path), FTS5_OLD_SQL, match], capture_output=True, text=True
+        )
+        line += f", before {was.stdout.strip()} ms"
+    print(line)
 
 
-def _count(db: Path) -> int:
-    import sqlite3
+def disk(home: Path, old: Fts5 | None) -> None:
+    from store.keyword import FOLDER
 
-    with sqlite3.connect(db) as c:
-        return int(c.execute("SELECT COUNT(*) FROM chunks").fetchone()[0])
+    keyword = sum(p.stat().st_size for p in (home / FOLDER).rglob("*") if p.is_file()) / 1e6
+    line = f"  keyword index on disk: now {keyword:.1f} MB (tantivy)"
+    if old is not None:
+        line += f", before {old.index_mb():.1f} MB (FTS5 tables)"
+    print(line)
+
+
+def bench_search(
+    name: str, index: Any, chunks: Chunks, sizes: list[int], home: Path, old: Fts5 | None
+) -> None:
+    print(f"\n== search, {name}")
+    done = index.counts()[1]
+    for size in sizes:
+        started = time.monotonic()
+        new_cost, old_cost = fill(index, chunks, done, size, old)
+        done = size
+        print(f"\n  {size:,} chunks (filled in {time.monotonic() - started:.0f} s; {cpu_line()})")
+        line = f"  insert per chunk: now {new_cost:.3f} ms (Chroma + chunk table + tantivy)"
+        if old is not None:
+            line += f"; the FTS5 table as before, alone: {old_cost:.3f} ms (chunk rows + FTS5)"
+        print(line)
+        measure_search(index, old, home)
+        cold_start(home, old)
+        disk(home, old)
 
 
 def start_chroma(path: Path) -> tuple[subprocess.Popen[bytes], str]:
@@ -324,10 +316,15 @@ def main() -> None:
     parser.add_argument("--small", action="store_true", help="CI-sized run")
     parser.add_argument("--files", help="two corpus sizes, e.g. 5000,10000")
     parser.add_argument("--chunks", type=int, help="chunks for the search benchmark")
+    parser.add_argument("--curve", action="store_true", help="search at 10k, 100k, 300k chunks")
+    parser.add_argument("--million", action="store_true", help="and at 1,000,000 (with --curve)")
     parser.add_argument("--skip-ingest", action="store_true")
+    parser.add_argument("--skip-server", action="store_true", help="no Chroma-server run")
     args = parser.parse_args()
     sizes = [int(n) for n in (args.files or ("50,100" if args.small else "5000,20000")).split(",")]
-    total = args.chunks or (10_000 if args.small else 100_000)
+    chunk_sizes = [args.chunks or (10_000 if args.small else 100_000)]
+    if args.curve:
+        chunk_sizes = [10_000, 100_000, 300_000] + ([1_000_000] if args.million else [])
     os.environ.update(OFFLINE)
     warnings.filterwarnings("ignore")  # bs4 on XHTML pages; the loaders' business, not ours
 
@@ -335,21 +332,27 @@ def main() -> None:
     from store import IndexConfig, load_model, open_index
 
     quiet_libraries(verbose=False)
+    print(cpu_line())
     files = doc_files(2 if args.small else len(PACKAGES))  # --small: python and postgresql
     with tempfile.TemporaryDirectory(prefix="sb-scale-") as tmp:
         work = Path(tmp)
         if not args.skip_ingest:
             bench_ingest_memory(files, sizes, work)
         model = load_model("all-MiniLM-L6-v2", "torch")
-        disk = open_index(IndexConfig(work / "disk", "all-MiniLM-L6-v2", 200, 32), model=model)
         base = 500 if args.small else 2000
-        chunks = make_chunks(spread(files, len(files)), total, model, base)
-        bench_search("Chroma on disk", disk, chunks)
-        bm25_cold_start(work / "disk" / "sourcebook.sqlite")
+        chunks = Chunks(spread(files, len(files)), max(chunk_sizes), model, base)
+        home = work / "disk"
+        on_disk = open_index(IndexConfig(home, "all-MiniLM-L6-v2", 200, 32), model=model)
+        bench_search("Chroma on disk", on_disk, chunks, chunk_sizes, home, Fts5(work / "fts5"))
+        on_disk.close()
+        if args.skip_server:
+            return
         proc, url = start_chroma(work / "chroma-server")
         try:
-            config = IndexConfig(work / "server", "all-MiniLM-L6-v2", 200, 32, chroma_url=url)
-            bench_search(f"Chroma server ({url})", open_index(config, model=model), chunks)
+            home = work / "server"
+            config = IndexConfig(home, "all-MiniLM-L6-v2", 200, 32, chroma_url=url)
+            server = open_index(config, model=model)
+            bench_search(f"Chroma server ({url})", server, chunks, chunk_sizes[-1:], home, None)
         finally:
             proc.terminate()
             proc.wait(timeout=10)

@@ -1,9 +1,10 @@
-"""An open index: what callers may ask of it. Chroma, the SQLite side and LangChain's record
-manager stay inside; this class is the one place that keeps them in step."""
+"""An open index: what callers may ask of it. Chroma, the SQLite side, the keyword index and
+LangChain's record manager stay inside; this class is the one place that keeps them in step."""
 
 from __future__ import annotations
 
 import logging
+import shutil
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -16,6 +17,8 @@ from langchain_core.embeddings import Embeddings
 from store.config import IndexConfig
 from store.embeddings import CachedEmbeddings, Embedder, chosen_backend, load_model
 from store.errors import IndexMismatchError, StoreError
+from store.keyword import FOLDER as KEYWORD_FOLDER
+from store.keyword import KeywordIndex
 from store.textdb import StoredText, TextDB
 from store.vectors import SyncedStore, delete_collections, make_chroma_client, open_collection
 
@@ -39,8 +42,9 @@ class Index:
         self._textdb = textdb
         self._model = model
         self._cached = CachedEmbeddings(model, textdb.get_vectors, textdb.put_vectors)
+        self._keywords = KeywordIndex(config.home, textdb)
         chroma = _open_chroma(config, textdb, self._cached)
-        self._vectors = SyncedStore(chroma, textdb, self._cached)
+        self._vectors = SyncedStore(chroma, textdb, self._keywords, self._cached)
         self._records: Any = None
 
     # -- what it is
@@ -84,13 +88,13 @@ class Index:
 
     def term_statistics(self, terms: list[str]) -> tuple[int, dict[str, int]]:
         """(chunks in all, how many chunks hold each term after the keyword index's stemming)."""
-        return self._textdb.chunk_count(), {t: self._textdb.term_frequency(t) for t in terms}
+        return self._textdb.chunk_count(), self._keywords.document_frequencies(terms)
 
     def keyword_search(
         self, query: str, k: int, sources: list[str] | None = None
     ) -> list[tuple[str, float]]:
         """(chunk_id, BM25 score), best first."""
-        return self._textdb.keyword_search(query, k, sources)
+        return self._keywords.search(query, k, sources)
 
     def nearest(
         self, vector: list[float], k: int, sources: list[str] | None = None
@@ -106,6 +110,10 @@ class Index:
     def vector_ids(self) -> list[str]:
         """Every chunk id the vector half holds (to check both halves agree)."""
         return self._vectors.ids()
+
+    def keyword_ids(self) -> list[str]:
+        """Every chunk id the keyword index holds (to check it against the chunk table)."""
+        return self._keywords.ids()
 
     # -- what an ingest needs
     def count_tokens(self, text: str) -> int:
@@ -197,6 +205,7 @@ class Index:
         self._vectors.add_embedded(ids, documents, vectors)
 
     def close(self) -> None:
+        self._keywords.close()
         self._textdb.close()
 
     def _record_manager(self) -> Any:
@@ -304,6 +313,7 @@ def delete_index(config: IndexConfig) -> None:
             )
             names.add(built.collection_name)
     delete_collections(make_chroma_client(config.chroma_url, str(config.home / "chroma")), names)
+    shutil.rmtree(config.home / KEYWORD_FOLDER, ignore_errors=True)
     for name in ("sourcebook.sqlite", "records.sqlite"):
         for suffix in ("", "-wal", "-shm"):
             path = config.home / (name + suffix)

@@ -1,5 +1,5 @@
 """The Chroma half of an index: the client, its errors in our words, and the one vector store
-through which every write reaches Chroma and the SQLite chunk table together."""
+through which every write reaches Chroma, the SQLite chunk table and the keyword index."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from langchain_core.embeddings import Embeddings
 from langchain_core.vectorstores import VectorStore
 
 from store.errors import StoreError, StoreUnavailableError
+from store.keyword import KeywordIndex
 from store.textdb import TextDB
 
 
@@ -92,11 +93,15 @@ def delete_collections(client: Any, names: set[str]) -> None:
 
 class SyncedStore(VectorStore):
     """The vector store that LangChain's `index()` writes through: every add and delete goes to
-    Chroma and to the SQLite chunk table alike, so keyword and dense search never disagree."""
+    Chroma, to the SQLite chunk table and then to the keyword index, which follows the table's
+    log of changes, so keyword and dense search never disagree."""
 
-    def __init__(self, chroma: Any, textdb: TextDB, embeddings: Embeddings) -> None:
+    def __init__(
+        self, chroma: Any, textdb: TextDB, keywords: KeywordIndex, embeddings: Embeddings
+    ) -> None:
         self.chroma = chroma
         self.textdb = textdb
+        self.keywords = keywords
         self._embeddings = embeddings
 
     @property
@@ -111,6 +116,7 @@ class SyncedStore(VectorStore):
         with chroma_errors("adding chunks"):
             added = list(self.chroma.add_documents(documents, ids=ids))
         self.textdb.upsert_chunks(_rows(ids, documents))
+        self.keywords.catch_up()
         return added
 
     def add_embedded(
@@ -125,12 +131,14 @@ class SyncedStore(VectorStore):
                 metadatas=[d.metadata for d in documents],
             )
         self.textdb.upsert_chunks(_rows(ids, documents))
+        self.keywords.catch_up()
 
     def delete(self, ids: list[str] | None = None, **kwargs: Any) -> bool | None:
         if ids:
             with chroma_errors("deleting chunks"):
                 self.chroma.delete(ids=ids)
             self.textdb.delete_chunks(ids)
+            self.keywords.catch_up()
         return True
 
     def similarity_search(self, query: str, k: int = 4, **kwargs: Any) -> list[Document]:

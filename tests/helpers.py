@@ -61,15 +61,20 @@ def many_files(folder: Path, count: int) -> None:
 
 
 def chunk_ids(settings: Any) -> set[str]:
-    """Chunk ids as Chroma holds them, checked against the SQLite side."""
+    """Chunk ids as Chroma holds them, checked against the SQLite chunk table and the keyword
+    index (each exactly: same ids, no duplicates)."""
     from app.library import get_index
 
     index = get_index(settings)
     in_chroma = index.vector_ids()
     assert len(in_chroma) == len(set(in_chroma)), "duplicate chunk ids in Chroma"
     rows = index.chunks(list(in_chroma))
-    assert set(rows) == set(in_chroma), "Chroma and the keyword index disagree"
+    assert set(rows) == set(in_chroma), "Chroma and the chunk table disagree"
     assert index.counts()[1] == len(in_chroma)
+    assert index.term_statistics([])[0] == len(in_chroma), "the kept chunk total is off"
+    in_keyword = index.keyword_ids()
+    assert len(in_keyword) == len(set(in_keyword)), "duplicate chunk ids in the keyword index"
+    assert set(in_keyword) == set(in_chroma), "the keyword index and the chunk table disagree"
     return set(in_chroma)
 
 

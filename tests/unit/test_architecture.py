@@ -43,8 +43,16 @@ ALLOWED = {
     "store": {"store"},
     "prompts": {"prompts"},
 }
-# Modules that hold Chroma or SQLite objects: nothing outside store/ may import them.
-STORE_INTERNALS = {"chromadb", "sqlite3", "langchain_chroma", "store.textdb", "store.vectors"}
+# Modules that hold Chroma, SQLite or tantivy objects: nothing outside store/ may import them.
+STORE_INTERNALS = {
+    "chromadb",
+    "sqlite3",
+    "tantivy",
+    "langchain_chroma",
+    "store.textdb",
+    "store.vectors",
+    "store.keyword",
+}
 
 
 def module_name(path: Path) -> str:
