@@ -49,8 +49,8 @@ class Settings(BaseSettings):
     )
     cache_dir: Path = Field(
         default=Path("~/.cache/sourcebook"),
-        description="Where prepared encoders (exports, this CPU's choice) are kept, shared by "
-        "every index home.",
+        description="Where prepared encoders (exports, this CPU's choice) and the reader's ONNX "
+        "export are kept, shared by every index home.",
     )
     chunk_tokens: int = Field(
         default=200, ge=32, le=254, description="Chunk size in the embedding model's word pieces."

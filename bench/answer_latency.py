@@ -1,5 +1,5 @@
-"""Answer latency of the default (extractive) answerer once the model is loaded: p50/p95 over the
-sample questions (app/sample_questions.jsonl), on an index of the bundled corpus.
+"""Answer latency of the default (extractive) answerer, the reader included, once loaded: p50/p95
+over the sample questions (app/sample_questions.jsonl), on an index of the bundled corpus.
 
     .venv/bin/python bench/answer_latency.py
 """
@@ -7,6 +7,7 @@ sample questions (app/sample_questions.jsonl), on an index of the bundled corpus
 from __future__ import annotations
 
 import json
+import os
 import statistics
 import sys
 import tempfile
@@ -21,6 +22,7 @@ sys.path.insert(
 from app import answer, ingest  # noqa: E402
 from app.evaluation import SAMPLE_QUESTIONS as QUESTIONS  # noqa: E402
 from app.settings import Settings  # noqa: E402
+from store.machine import describe  # noqa: E402
 
 
 def main() -> None:
@@ -36,6 +38,7 @@ def main() -> None:
             answer(row["question"], history, settings=settings)
             times.append(time.perf_counter() - started)
     times.sort()
+    print(f"CPU: {describe()}; load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores")
     p95 = times[max(0, round(0.95 * len(times)) - 1)]
     print(
         f"answer latency over {len(times)} questions ({settings.embedding_backend}): "

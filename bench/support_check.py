@@ -1,5 +1,7 @@
-"""Measure the support check (app.support) on labelled claim/passage pairs and print, for a
-grid of bars, how many supported claims pass and how many unsupported ones get through.
+"""Measure the support check (app.answering.support) on labelled claim/passage pairs and print,
+for a grid of bars, how many supported claims pass and how many unsupported ones get through;
+then the same for the reader (app.answering.reader) reading each claim with the passage's
+sentence that backs it best, alone and together with the check.
 
     .venv/bin/python bench/support_check.py [PAIRS.jsonl]
 """
@@ -11,6 +13,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+from app.answering.reader import framed, shipped
 from app.answering.support import SupportBar, SupportChecker
 from app.library import get_index, ingest
 from app.settings import BUNDLED_CORPUS, Settings
@@ -32,12 +35,15 @@ def main() -> None:
     settings = Settings(home=Path(tempfile.mkdtemp()), folder=BUNDLED_CORPUS)
     ingest(settings=settings)
     index = get_index(settings)
-    rows = []
+    reader = shipped(settings.cache_dir.expanduser())
+    rows, read = [], []
     for pair in pairs:
         hit = passage_with(index, pair["anchor"])
         s = SupportChecker([hit], index.embeddings).support(pair["claim"], 1)
         assert s is not None
         rows.append((pair["supported"], s))
+        quote = framed(hit.title, hit.heading, s.quote)  # the passage's sentence that backs it best
+        read.append(float(reader.score(pair["claim"], [quote])[0]))
         print(
             f"{pair['supported']!s:5} r={s.recall:.2f} cos={s.similarity:.2f} "
             f"num={s.numbers_found!s:5} missing={','.join(s.missing):24} {pair['claim'][:60]}"
@@ -52,7 +58,28 @@ def main() -> None:
             leaked = sum(s.passes(bar) for label, s in rows if not label)
             negatives = len(rows) - positives
             print(f"{missing:11d} {sim:7.2f}  {kept:3d}/{positives}  {leaked:3d}/{negatives}")
+    reader_table(rows, read, reader.bar)  # type: ignore[arg-type]
 
 
 if __name__ == "__main__":
     main()
+
+
+def reader_table(rows: list[tuple[bool, object]], read: list[float], bar: float) -> None:
+    """Kept and passed at the reader's bar, alone and with the default check."""
+    positives = sum(label for label, _ in rows)
+    negatives = len(rows) - positives
+    default = SupportBar()
+    print(f"\nthe reader on (claim, best sentence), answer bar {bar:.3f}")
+    print("check                 kept_supported  passed_unsupported")
+    for name, ok in (
+        ("reader alone", [p >= bar for p in read]),
+        (
+            "check and reader",
+            [s.passes(default) and p >= bar for (_, s), p in zip(rows, read, strict=True)],
+        ),
+        ("check alone", [s.passes(default) for _, s in rows]),
+    ):
+        kept = sum(o for o, (label, _) in zip(ok, rows, strict=True) if label)
+        leaked = sum(o for o, (label, _) in zip(ok, rows, strict=True) if not label)
+        print(f"{name:20s}  {kept:3d}/{positives}  {leaked:3d}/{negatives}")

@@ -14,6 +14,7 @@ from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 from app.answering.extractive import extractive_answer
 from app.answering.followup import Turn, needs_context
 from app.answering.llm import LLMError
+from app.answering.reader import Reader
 from app.answering.support import (
     SupportBar,
     SupportChecker,
@@ -76,7 +77,12 @@ class Draft:
 
 
 def generate_answer(
-    base: Answer, index: Index, chat: BaseChatModel, *, bar: SupportBar | None = None
+    base: Answer,
+    index: Index,
+    chat: BaseChatModel,
+    reader: Reader,
+    *,
+    bar: SupportBar | None = None,
 ) -> Iterator[Answer]:
     """Stream the model's answer to `base.standalone_question`, one checked sentence at a time."""
     if not base.retrieved:
@@ -102,10 +108,12 @@ def generate_answer(
                 )
     except LLMError as e:
         error = str(e)
-    yield final_answer(base, index, draft, refused, error)
+    yield final_answer(base, index, reader, draft, refused, error)
 
 
-def final_answer(base: Answer, index: Index, draft: Draft, refused: bool, error: str) -> Answer:
+def final_answer(
+    base: Answer, index: Index, reader: Reader, draft: Draft, refused: bool, error: str
+) -> Answer:
     dropped = f"{draft.dropped} unsupported sentence(s) of the model's answer were dropped"
     if draft.sentences:
         note = "; ".join(p for p in (dropped if draft.dropped else "", error) if p)
@@ -117,7 +125,9 @@ def final_answer(base: Answer, index: Index, draft: Draft, refused: bool, error:
             base, text=REFUSAL, note="the language model found no answer in the passages"
         )
     why = error or f"none of the model's sentences was supported by a passage it cites ({dropped})"
-    text, citations, answered = extractive_answer(index, base.standalone_question, base.retrieved)
+    text, citations, answered = extractive_answer(
+        index, base.standalone_question, base.retrieved, reader
+    )
     return replace(
         base,
         text=text,

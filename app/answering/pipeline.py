@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from app.answering.extractive import extractive_answer
 from app.answering.followup import Turn, standalone_question
+from app.answering.reader import shipped
 from app.answering.types import Answer, AnswerError, Citation
 from app.library import get_index, place_of_span
 from app.settings import Settings, get_settings
@@ -69,14 +70,15 @@ def answer_with(
         answerer=settings.llm if chat is not None else "extractive",
     )
     sections: dict[str, list[dict[str, Any]]] = {}
+    reader = shipped(settings.cache_dir.expanduser())
     if chat is None:
-        text, citations, answered = extractive_answer(index, standalone, hits)
+        text, citations, answered = extractive_answer(index, standalone, hits, reader)
         citations = placed(index, citations, sections)
         yield replace(base, text=text, citations=citations, answered=answered)
         return
     from app.answering.generative import generate_answer
 
-    for partial in generate_answer(base, index, chat):
+    for partial in generate_answer(base, index, chat, reader):
         yield replace(partial, citations=placed(index, partial.citations, sections))
 
 

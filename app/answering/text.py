@@ -50,3 +50,25 @@ def content_terms(text: str) -> list[str]:
     """Stemmed words that carry meaning, in order, without repeats."""
     out = [stem(w) for w in words(text) if w.lower() not in STOPWORDS]
     return list(dict.fromkeys(t for t in out if t))
+
+
+NUMBER = re.compile(r"^\d[\d,.]*(?:st|nd|rd|th|s)?$", re.IGNORECASE)
+
+
+def specific_terms(question: str) -> list[str]:
+    """The question's names and numbers: numbers, ordinals and years ("14th", "2015"), and
+    capitalised words past the first that are not question or common words ("Tashkent",
+    "FIFA"). A document that answers the question must hold them."""
+    tokens = words(question)
+    out = []
+    for i, token in enumerate(tokens):
+        lowered = re.sub(r"['’]s$", "", token.lower())
+        if NUMBER.match(token) or (
+            i > 0
+            and token[:1].isupper()
+            and len(token) >= 3
+            and lowered not in STOPWORDS
+            and lowered not in WH_WORDS
+        ):
+            out.append(lowered)
+    return list(dict.fromkeys(out))

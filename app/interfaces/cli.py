@@ -90,7 +90,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("path", type=Path, nargs="?", help="the folder (default: SOURCEBOOK_FOLDER)")
 
     p = sub.add_parser(
-        "prepare", help="make the encoder ready on this machine (setup runs it once)"
+        "prepare", help="make the encoder and the reader ready on this machine (setup runs it once)"
     )
     p.add_argument("--remeasure", action="store_true", help="measure the backends again")
 
@@ -302,6 +302,9 @@ def cmd_prepare(args: argparse.Namespace) -> int:
         for m in choice.measured
     ]
     print(f"encoder for {choice.cpu}: {choice.backend} (measured: {', '.join(rows)})")
+    from app.answering.reader import prepare as prepare_reader
+
+    print(f"reader: {prepare_reader(_settings().cache_dir.expanduser())}")
     return EXIT_OK
 
 

@@ -111,3 +111,66 @@ def test_questions_from_many_threads_get_the_answers_asked_one_by_one(corpus_set
     with ThreadPoolExecutor(6) as pool:
         together = list(pool.map(lambda q: answer(q, settings=corpus_settings), questions * 3))
     assert together == alone * 3
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Where will the 16th Korea-Central Asia Cooperation Forum be held?",  # covered: 11th-15th
+        "What did the foreign ministers agree in Tashkent?",  # a place no document names
+        "Who represented Mongolia at the 14th forum?",  # a country no document names
+    ],
+)
+def test_a_question_about_something_the_documents_never_mention_is_refused(
+    corpus_settings, question: str
+) -> None:  # type: ignore[no-untyped-def]
+    a = answer(question, settings=corpus_settings)
+    assert not a.answered and a.citations == []
+
+
+def test_a_question_about_two_documents_is_answered_from_both(corpus_settings) -> None:  # type: ignore[no-untyped-def]
+    a = answer("In which cities were the 12th and the 14th forums held?", settings=corpus_settings)
+    assert a.answered and "Nur-Sultan" in a.text and "Dushanbe" in a.text
+    assert {c.source for c in a.citations} >= {
+        "outcome-of-12th-rok-central-asia-cooperation-forum.txt",
+        "14th-central-asia-rok-cooperation-forum-dushanbe.txt",
+    }
+
+
+def test_the_reader_leads_with_what_answers(corpus_settings) -> None:  # type: ignore[no-untyped-def]
+    """The README's first example: the sentence that names the place, not attendance figures."""
+    a = answer(
+        "Where was the 12th ROK-Central Asia Cooperation Forum held?", settings=corpus_settings
+    )
+    assert a.answered and "Nur-Sultan" in a.citations[0].quote
+
+
+def test_a_follow_up_is_answered_from_its_standalone_question(corpus_settings) -> None:  # type: ignore[no-untyped-def]
+    history = [
+        {
+            "role": "user",
+            "content": "Where was the 14th Korea-Central Asia Cooperation Forum held?",
+        },
+        {"role": "assistant", "content": "..."},
+    ]
+    a = answer("And who co-hosted it?", history, settings=corpus_settings)
+    assert "14th" in a.standalone_question
+    assert a.answered and "Muhriddin" in a.text
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "When was the Korea-Central Asia Cooperation Forum launched?",
+        "What four topics did the sessions of the 12th forum cover?",
+        "When did Korea join the CICA?",
+        "In which cities were the 12th and the 14th forums held?",
+    ],
+)
+def test_every_quote_sits_at_its_offsets(corpus_settings, question: str) -> None:  # type: ignore[no-untyped-def]
+    a = answer(question, settings=corpus_settings)
+    assert a.answered
+    for c in a.citations:
+        _, text = document_text(c.source, corpus_settings)
+        assert text[c.start : c.end] == c.quote
+        assert f"[{c.n}]" in a.text

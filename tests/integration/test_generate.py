@@ -11,6 +11,7 @@ from app.answering.extractive import extractive_answer
 from app.answering.generative import generate_answer
 from app.answering.llm import make_chat_model
 from app.answering.pipeline import answer_with
+from app.answering.reader import shipped
 from app.answering.types import REFUSAL, Answer
 from app.library import get_index
 from app.settings import Settings
@@ -50,7 +51,8 @@ def run(
         answerer=settings.llm,
     )
     base = replace(base, **kw)  # type: ignore[arg-type]
-    return list(generate_answer(base, get_index(settings), model))
+    reader = shipped(settings.cache_dir.expanduser())
+    return list(generate_answer(base, get_index(settings), model, reader))
 
 
 def assert_verbatim(answer: Answer) -> None:
@@ -161,7 +163,9 @@ def test_an_unreachable_server_falls_back_with_a_note(llm_settings, hits) -> Non
         standalone_question=QUESTION,
         answerer=settings.llm,
     )
-    final = list(generate_answer(base, get_index(settings), make_chat_model(settings)))[-1]
+    reader = shipped(settings.cache_dir.expanduser())
+    chat = make_chat_model(settings)
+    final = list(generate_answer(base, get_index(settings), chat, reader))[-1]
     assert final.answerer == "extractive" and "language model failed" in final.note
     index = get_index(settings)
-    assert final.text == extractive_answer(index, QUESTION, hits)[0]
+    assert final.text == extractive_answer(index, QUESTION, hits, reader)[0]

@@ -26,3 +26,18 @@ def test_stemming_from_many_threads_gives_the_stems_of_one() -> None:
     with ThreadPoolExecutor(8) as pool:
         runs = list(pool.map(lambda _: [raw(w) for w in WORDS * 20], range(32)))
     assert all(run == alone * 20 for run in runs)
+
+
+def test_specific_terms_are_the_names_and_numbers_of_a_question() -> None:
+    from app.answering.text import specific_terms
+
+    assert specific_terms("Where was the 12th ROK-Central Asia Forum held in 2019?") == [
+        "12th",
+        "rok",
+        "central",
+        "asia",
+        "forum",
+        "2019",
+    ]
+    assert specific_terms("What did Korea's minister say in Tashkent?") == ["korea", "tashkent"]
+    assert specific_terms("Who founded the secretariat?") == []

@@ -1,0 +1,85 @@
+"""The shipped reader: its ONNX export reads as the trained torch model does, it tells the
+sentence that answers from its neighbours, and a question runs without torch."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from app.answering.reader import (
+    WEIGHTS,
+    Tokens,
+    answer_bar,
+    base_model_path,
+    export_folder,
+    framed,
+    load,
+    prepare,
+    session,
+)
+
+pytestmark = pytest.mark.integration
+
+TITLE = "14th Central Asia ROK Cooperation Forum Dushanbe"
+SENTENCES = [
+    "About 100 experts from Korea and the five Central Asian countries joined the Forum.",
+    "Co-hosted by Tajik Foreign Minister Sirojiddin Muhriddin and Korean Foreign Minister Chung "
+    "Eui-yong, the 14th Central Asia – the Republic of Korea Cooperation Forum took place in "
+    "Dushanbe on November 30.",
+    "In addition, they agreed to hold the 15th Forum in Seoul in 2022.",
+]
+
+
+@pytest.fixture(scope="module")
+def cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A cache folder of its own: the reader exported from scratch (ONNX, int8, measured)."""
+    folder = tmp_path_factory.mktemp("reader-cache")
+    prepare(folder)
+    return folder
+
+
+def test_the_weights_file_is_small_and_names_its_bar() -> None:
+    assert WEIGHTS.stat().st_size < 30_000_000
+    assert 0.0 < answer_bar() < 1.0
+
+
+def test_the_onnx_export_reads_as_the_torch_model_does(cache: Path) -> None:
+    from app.answering.reader_model import load_scorer, run_torch
+
+    chosen = prepare(cache)  # already there: found, not made again
+    folder = export_folder(cache)
+    assert chosen.parent == folder
+    assert json.loads((folder / "choice.json").read_text())["file"] == chosen.name
+    inputs = Tokens().batch(
+        "Where was the forum held?", [framed(TITLE, None, s) for s in SENTENCES]
+    )
+    expected = run_torch(load_scorer(WEIGHTS, base_model_path()), inputs)
+    assert np.allclose(session(folder / "reader.onnx")(inputs), expected, atol=1e-3)
+
+
+def test_the_reader_tells_the_sentence_that_answers_from_its_neighbours(cache: Path) -> None:
+    reader = load(cache)
+    framed_sentences = [framed(TITLE, None, s) for s in SENTENCES]
+    where = reader.score("In which city did the 14th forum take place?", framed_sentences)
+    assert int(where.argmax()) == 1 and where[1] >= reader.bar
+    later = reader.score("Where will the next forum be held?", framed_sentences)
+    assert int(later.argmax()) == 2
+
+
+def test_a_question_runs_without_torch(corpus_settings) -> None:  # type: ignore[no-untyped-def]
+    code = (
+        "import sys\n"
+        "from app import answer\n"
+        "a = answer('Where was the 14th Korea-Central Asia Cooperation Forum held?')\n"
+        "assert a.answered, a\n"
+        "assert 'torch' not in sys.modules, 'torch was imported'\n"
+    )
+    load(corpus_settings.cache_dir.expanduser())  # the export exists, as after `prepare`
+    env = {**os.environ, "SOURCEBOOK_HOME": str(corpus_settings.home)}
+    subprocess.run([sys.executable, "-c", code], env=env, check=True, timeout=300)
