@@ -15,7 +15,6 @@ from store import Hit, Index
 
 MAX_PASSAGES = 5  # the reader reads the sentences of the best retrieved passages, no more
 MAX_QUOTES = 3
-MAX_PER_DOCUMENT = 2
 MAX_QUOTE_CHARS = 600
 
 
@@ -86,11 +85,40 @@ def candidates(question: str, hits: list[Hit], reader: Reader) -> list[Candidate
     return out
 
 
+BOTH = re.compile(r"\b((?:the\s+)?)(\w+)\s+and\s+(?:the\s+)?(\w+)\b", re.IGNORECASE)
+
+
+def parts_of(question: str) -> list[str]:
+    """A question about two numbered things ("the 12th and the 14th forums") as one question
+    about each; any other question as itself."""
+    for m in BOTH.finditer(question):
+        first, second = m.group(2), m.group(3)
+        if NUMBER.match(first) and NUMBER.match(second):
+            head, tail = question[: m.start()], question[m.end() :]
+            return [f"{head}{m.group(1)}{x}{tail}" for x in (first, second)]
+    return [question]
+
+
 def choose(index: Index, question: str, hits: list[Hit], reader: Reader) -> list[Candidate]:
-    """The sentences to answer with, or none when the documents do not answer.
+    """The sentences to answer with, or none when the documents do not answer. A question about
+    two numbered things is answered part by part, from the same passages."""
+    parts = parts_of(question)
+    if len(parts) == 1:
+        return choose_one(index, question, hits, reader)
+    chosen: list[Candidate] = []
+    for part in parts:
+        found = choose_one(index, part, hits, reader)
+        if not found:
+            return []  # half an answer to a question about two things is not an answer
+        chosen += [c for c in found if not any(_overlaps(c, d) for d in chosen)]
+    return chosen
+
+
+def choose_one(index: Index, question: str, hits: list[Hit], reader: Reader) -> list[Candidate]:
+    """The sentences to answer one question with, or none when the documents do not answer.
 
     The reader's best sentence leads, if it clears the answer bar. Another sentence that clears
-    it joins from the same document (at most two from one), or from another document when that
+    it joins from the same document where it goes on from a chosen one, or from another document when that
     document names something of the question the chosen ones do not (a question about two
     documents: "the 12th and the 14th forums"). A document holding none of the question's
     numbers never answers it ("the 15th forum" is not answered from a page about the 14th)."""
@@ -112,13 +140,23 @@ def choose(index: Index, question: str, hits: list[Hit], reader: Reader) -> list
         sources = [c.hit.source for c in chosen]
         if chosen and source not in sources and not held[source] - covered:
             continue
-        if sources.count(source) == MAX_PER_DOCUMENT or any(_overlaps(cand, c) for c in chosen):
+        if any(_overlaps(cand, c) for c in chosen):
             continue
+        if source in sources and not any(_adjacent(cand, c) for c in chosen):
+            continue  # a further sentence of the same document only where it goes on from one
         chosen.append(cand)
         covered |= held[source]
     if len({c.hit.source for c in chosen}) == 1:
         chosen.sort(key=lambda c: c.start)  # one document's sentences read in its order
     return chosen
+
+
+def _adjacent(a: Candidate, b: Candidate) -> bool:
+    """Whether two sentences of one passage follow each other, nothing between them."""
+    if a.hit.chunk_id != b.hit.chunk_id:
+        return False
+    first, second = sorted((a, b), key=lambda c: c.start)
+    return not a.hit.text[first.end - a.hit.start : second.start - a.hit.start].strip()
 
 
 def _overlaps(a: Candidate, b: Candidate) -> bool:

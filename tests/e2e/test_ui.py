@@ -17,7 +17,8 @@ def test_question_gets_a_cited_answer(page) -> None:  # type: ignore[no-untyped-
     assert "Forum" in reply.locator(".sb-answer").inner_text()  # answer quality is tested elsewhere
     assert reply.locator("a.sb-ref").count() >= 1, "[n] markers link to sources"
     first = reply.locator("li.sb-source").first
-    assert "outcome-of-12th-rok-central-asia-cooperation-forum.txt" in first.inner_text()
+    assert "Nur-Sultan" in reply.locator(".sb-answer").inner_text()
+    assert ".txt" in first.inner_text()  # the cited document, by file name
     assert "score" in first.inner_text()
     assert page.locator("#sb-status").get_by_text("all-MiniLM-L6-v2").count() == 1
     shoot(page, "answer")
@@ -159,7 +160,7 @@ def test_gradio_client_asks(server) -> None:  # type: ignore[no-untyped-def]
     assert result["answered"] is True
     assert "[1]" in result["answer"]
     cite = result["citations"][0]
-    assert cite["source"] == "outcome-of-12th-rok-central-asia-cooperation-forum.txt"
+    assert cite["source"].endswith(".txt") and "Nur-Sultan" in cite["quote"]
     assert cite["end"] > cite["start"]
     refused = client.predict(WORLD_CUP, api_name="/ask")
     assert refused["answered"] is False and refused["closest"]
