@@ -13,11 +13,14 @@ import sys
 import tempfile
 from pathlib import Path
 
-from app.answering.reader import framed, shipped
-from app.answering.support import SupportBar, SupportChecker
-from app.library import get_index, ingest
-from app.settings import BUNDLED_CORPUS, Settings
-from store import Hit, Index, search
+# Run as a script from bench/: import the project, not bench/ingest.py.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from app.answering.reader import framed, shipped  # noqa: E402
+from app.answering.support import SupportBar, SupportChecker  # noqa: E402
+from app.library import get_index, ingest  # noqa: E402
+from app.settings import BUNDLED_CORPUS, Settings  # noqa: E402
+from store import Hit, Index, search  # noqa: E402
 
 PAIRS = Path(__file__).resolve().parent / "support_pairs.jsonl"
 
@@ -61,10 +64,6 @@ def main() -> None:
     reader_table(rows, read, reader.bar)  # type: ignore[arg-type]
 
 
-if __name__ == "__main__":
-    main()
-
-
 def reader_table(rows: list[tuple[bool, object]], read: list[float], bar: float) -> None:
     """Kept and passed at the reader's bar, alone and with the default check."""
     positives = sum(label for label, _ in rows)
@@ -83,3 +82,7 @@ def reader_table(rows: list[tuple[bool, object]], read: list[float], bar: float)
         kept = sum(o for o, (label, _) in zip(ok, rows, strict=True) if label)
         leaked = sum(o for o, (label, _) in zip(ok, rows, strict=True) if not label)
         print(f"{name:20s}  {kept:3d}/{positives}  {leaked:3d}/{negatives}")
+
+
+if __name__ == "__main__":
+    main()
