@@ -16,6 +16,7 @@ SourcebookError                     store/errors.py    a failure the user can ac
 ├── IngestError                     ingest/errors.py   the ingest as a whole cannot run
 ├── LoadError                       ingest/errors.py   one file cannot be read (it is skipped)
 ├── AnswerError                     app/answering/types.py  a question that cannot be asked
+├── ReaderError                     app/answering/reader.py the reader cannot be prepared (cache not writable)
 ├── UploadError                     app/library.py     an uploaded file that cannot be stored
 ├── WatchStopped                    app/watch/watcher.py  a watcher stopped during its ingest
 ├── ServeError                      app/interfaces/access.py  `sourcebook serve` cannot start

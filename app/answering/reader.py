@@ -22,6 +22,8 @@ from typing import Any
 
 import numpy as np
 
+from store import SourcebookError
+
 log = logging.getLogger(__name__)
 WEIGHTS = Path(__file__).with_name("reader.safetensors")
 MAX_QUESTION_TOKENS = 64
@@ -31,6 +33,10 @@ INPUTS = ("input_ids", "token_type_ids", "attention_mask")
 BATCH = 64
 
 Run = Callable[[dict[str, np.ndarray]], np.ndarray]
+
+
+class ReaderError(SourcebookError):
+    """The reader cannot be prepared (e.g. its cache folder cannot be written); says what to do."""
 
 
 def base_model_path() -> Path:
@@ -192,27 +198,37 @@ def prepare(cache_dir: Path, weights: Path = WEIGHTS) -> Path:
     fp32 ONNX, then dynamic int8 (ONNX Runtime), used when it reads as fp32 does on
     check_pairs (the choice and its measurement are kept in choice.json beside the files)."""
     folder = export_folder(cache_dir, weights)
-    fp32, int8, choice = folder / "reader.onnx", folder / "reader-int8.onnx", folder / "choice.json"
     with _exporting:
-        if not choice.exists():
-            log.warning("preparing the reader (once, about a minute)")
-            from app.answering.reader_model import export_onnx
-            from store.exporting import quantize_onnx
+        try:
+            _make(weights, folder)
+        except OSError as e:
+            raise ReaderError(
+                f"cannot prepare the reader in {folder}: {e.strerror or e}; "
+                "set SOURCEBOOK_CACHE_DIR to a writable folder"
+            ) from e
+        return folder / str(json.loads((folder / "choice.json").read_text())["file"])
 
-            tokens = Tokens()
-            if not fp32.exists():
-                example = tokens.batch("Where was it held?", ["Forum: It was held in Seoul.", "x"])
-                export_onnx(weights, base_model_path(), fp32, example)
-            quantize_onnx(fp32, int8)
-            bar = answer_bar(weights)
-            measured = agreement(
-                Reader(session(fp32), tokens, bar), Reader(session(int8), tokens, bar)
-            )
-            chosen = int8 if measured.agrees else fp32
-            log.info("reader: %s (int8 against fp32: %s)", chosen.name, measured)
-            record = {"file": chosen.name, "int8": asdict(measured)}
-            choice.write_text(json.dumps(record, indent=1))
-        return folder / str(json.loads(choice.read_text())["file"])
+
+def _make(weights: Path, folder: Path) -> None:
+    """The exports and the int8 choice in `folder`, if not made yet."""
+    fp32, int8, choice = folder / "reader.onnx", folder / "reader-int8.onnx", folder / "choice.json"
+    if choice.exists():
+        return
+    log.warning("preparing the reader (once, about a minute)")
+    from app.answering.reader_model import export_onnx
+    from store.exporting import quantize_onnx
+
+    tokens = Tokens()
+    if not fp32.exists():
+        example = tokens.batch("Where was it held?", ["Forum: It was held in Seoul.", "x"])
+        export_onnx(weights, base_model_path(), fp32, example)
+    quantize_onnx(fp32, int8)
+    bar = answer_bar(weights)
+    measured = agreement(Reader(session(fp32), tokens, bar), Reader(session(int8), tokens, bar))
+    chosen = int8 if measured.agrees else fp32
+    log.info("reader: %s (int8 against fp32: %s)", chosen.name, measured)
+    record = {"file": chosen.name, "int8": asdict(measured)}
+    choice.write_text(json.dumps(record, indent=1))
 
 
 def load(cache_dir: Path, weights: Path = WEIGHTS) -> Reader:
