@@ -24,6 +24,8 @@ SourcebookError                     store/errors.py    a failure the user can ac
 │                                                              credentials cannot be read
 ├── ApiError                        app/interfaces/openai_api.py  a request the OpenAI-compatible
 │                                                              API refuses (an HTTP status)
+├── BodyTooLarge                    app/interfaces/limits.py  a request body over its route's limit
+│                                                              (the client gets 413)
 └── LLMError                        app/answering/llm.py    the language model failed
     └── LLMSetupError               app/answering/llm.py    it cannot be set up as configured
 

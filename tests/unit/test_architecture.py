@@ -140,7 +140,12 @@ def test_each_outside_protocol_has_one_home() -> None:
     assert users_of("mcp") == {"app.interfaces.mcp_server"}
     assert users_of("langchain_core.retrievers") == {"app.interfaces.langchain"}
     web = users_of("fastapi") | users_of("starlette") | users_of("uvicorn")
-    serving = {"app.interfaces.server", "app.interfaces.openai_api", "app.interfaces.gate"}
+    serving = {
+        "app.interfaces.server",
+        "app.interfaces.openai_api",
+        "app.interfaces.gate",
+        "app.interfaces.limits",
+    }
     assert web <= serving | {"app.interfaces.ui"}
 
 
