@@ -17,7 +17,7 @@ SourcebookError                     store/errors.py    a failure the user can ac
 ├── LoadError                       ingest/errors.py   one file cannot be read (it is skipped)
 ├── AnswerError                     app/answering/types.py  a question that cannot be asked
 ├── ReaderError                     app/answering/reader.py the reader cannot be prepared (cache not writable)
-├── UploadError                     app/library.py     an uploaded file that cannot be stored
+├── UploadError                     app/uploads.py     an uploaded file that cannot be stored
 ├── WatchStopped                    app/watch/watcher.py  a watcher stopped during its ingest
 ├── ServeError                      app/interfaces/access.py  `sourcebook serve` cannot start
 │   └── AccessError                 app/interfaces/access.py  it would let in anyone, or the

@@ -10,7 +10,7 @@ import re
 from bisect import bisect_right
 from typing import Any
 
-from app.interfaces.render import copy_button, document_html, escape
+from app.interfaces.render import copy_button, document_html, escape, escape_name
 from store import StoredText
 
 NEIGHBOURS = 3  # rows shown above and below the cited ones
@@ -45,8 +45,8 @@ def scanned_page(stored: StoredText, start: int) -> int | None:
 
 def head(stored: StoredText, source: str, where: str, copy: bool = True) -> str:
     return (
-        f'<div class="sb-doc-head"><strong>{escape(stored.title or source)}</strong>'
-        f'<span class="sb-meta">{escape(source)} · {escape(where)}</span>'
+        f'<div class="sb-doc-head"><strong>{escape_name(stored.title or source)}</strong>'
+        f'<span class="sb-meta">{escape_name(source)} · {escape(where)}</span>'
         f"{copy_button('mark', 'Copy quote') if copy else ''}</div>"
     )
 
