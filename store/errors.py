@@ -26,6 +26,8 @@ SourcebookError                     store/errors.py    a failure the user can ac
 │                                                              API refuses (an HTTP status)
 ├── BodyTooLarge                    app/interfaces/limits.py  a request body over its route's limit
 │                                                              (the client gets 413)
+├── LinkError                       app/interfaces/viewer.py  a viewer link that does not say
+│                                                              where in a document
 └── LLMError                        app/answering/llm.py    the language model failed
     └── LLMSetupError               app/answering/llm.py    it cannot be set up as configured
 

@@ -100,8 +100,8 @@ def make_open(settings: Settings) -> Callable[[gr.EventData], str]:
         data = getattr(evt, "_data", None) or {}
         source = str(data.get("source", ""))
         try:
+            start, end = viewer.span_of(data)
             stored = library.document(source, settings)
-            start, end = int(data.get("start", 0)), int(data.get("end", 0))
         except Exception as e:
             return render.error_html(describe(e))
         page = viewer.scanned_page(stored, start)

@@ -48,6 +48,19 @@ def test_upload_with_markup_in_its_name_is_text(page, server) -> None:  # type: 
     assert page.evaluate("window.sbPwned") is None
 
 
+def test_a_hand_made_viewer_link_is_a_user_error(page) -> None:  # type: ignore[no-untyped-def]
+    """Regression: offsets that are not numbers showed "Something went wrong on our side
+    (ValueError)" and logged a traceback (the server fixture checks its log)."""
+    for start, end in (("'abc'", "12"), ("null", "{}"), ("'1e400'", "'x'")):
+        page.evaluate(f"window.sbOpen({{source: 'hostile.txt', start: {start}, end: {end}}})")
+        error = page.locator("#sb-viewer .sb-error")
+        error.wait_for()
+        assert "its start and end are not numbers" in error.inner_text()
+        assert "on our side" not in error.inner_text()
+        page.locator("#sb-new").click()  # back to the placeholder for the next one
+        error.wait_for(state="detached")
+
+
 def test_names_with_control_characters_are_shown_escaped(page, server) -> None:  # type: ignore[no-untyped-def]
     """An upload's name loses its direction override; a file already in the folder with one
     is listed with it escaped (it would reverse the text after it)."""
