@@ -10,7 +10,6 @@ from typing import Any
 
 from app.settings import BUNDLED_CORPUS, Settings, get_settings
 from ingest import (
-    SUPPORTED,
     IngestReport,
     LoadError,
     Progress,
@@ -177,10 +176,6 @@ def index_status(settings: Settings | None = None) -> dict[str, object]:
     return status
 
 
-class UploadError(SourcebookError):
-    """An uploaded file that cannot be stored; the message names it and says why."""
-
-
 def document(source: str, settings: Settings | None = None) -> StoredText:
     """An indexed document: its extracted text (the text citation offsets point into), title and
     sections. Only indexed sources can be read: a path that is not one (`../x`, `/etc/passwd`)
@@ -249,32 +244,6 @@ def page_image(source: str, page: int, settings: Settings | None = None) -> byte
 def list_sources(settings: Settings | None = None) -> list[str]:
     """The indexed documents, by source path."""
     return get_index(settings).sources()
-
-
-def save_upload(filename: str, data: bytes, settings: Settings | None = None) -> Path:
-    """Store an uploaded file in the documents folder (not ingested yet); refuses names that
-    would land outside it and files over the size limit."""
-    settings = settings or get_settings()
-    name = Path(filename.replace("\\", "/")).name
-    if not name or name.startswith(".") or name in ("..", "."):
-        raise UploadError(f"{filename!r} is not a usable file name")
-    if Path(name).suffix.lower() not in SUPPORTED:
-        raise UploadError(f"{name}: unsupported type; Sourcebook reads {', '.join(SUPPORTED)}")
-    limit = settings.max_upload_mb * 1e6
-    if len(data) > limit:
-        raise UploadError(
-            f"{name} is {len(data) / 1e6:.1f} MB; the limit is {settings.max_upload_mb:g} MB "
-            "(SOURCEBOOK_MAX_UPLOAD_MB)"
-        )
-    folder = settings.folder.resolve()
-    target = (folder / "uploads" / name).resolve()
-    if not target.is_relative_to(folder) or target.is_symlink():
-        raise UploadError(f"{filename!r} would be stored outside the documents folder")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f".{name}.part")
-    tmp.write_bytes(data)
-    tmp.replace(target)
-    return target
 
 
 EXAMPLE_QUESTIONS = [

@@ -108,6 +108,38 @@ class Settings(BaseSettings):
     api_keys_file: Path | None = Field(
         default=None, description="A file of bearer tokens, one per line (# comments)."
     )
+    max_request_mb: float = Field(
+        default=4.0,
+        gt=0,
+        description="Largest request body `sourcebook serve` reads (the APIs, the chat window's "
+        "events); larger ones get 413 before they are read. The login form is held to 8 KB, an "
+        "upload request to 5 x max_upload_mb.",
+    )
+    login_attempts: int = Field(
+        default=5,
+        ge=1,
+        description="Failed logins allowed per client address, and per user name, within "
+        "login_window_seconds; further attempts get 429 with Retry-After until the oldest "
+        "failure leaves the window.",
+    )
+    login_window_seconds: float = Field(
+        default=300.0,
+        gt=0,
+        description="The window over which failed logins are counted (and so the longest a "
+        "user name under attack waits).",
+    )
+    session_idle_seconds: float = Field(
+        default=1800.0,
+        gt=0,
+        description="A login session unused for this long ends (the chat window asks to log in "
+        "again).",
+    )
+    session_lifetime_seconds: float = Field(
+        default=43200.0,
+        gt=0,
+        description="A login session ends this long after the login, however busy; its cookie "
+        "expires then too.",
+    )
 
 
 @lru_cache(maxsize=1)

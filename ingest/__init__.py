@@ -4,15 +4,27 @@ from ingest.bounded import page_image_bounded
 from ingest.errors import IngestError, LoadError
 from ingest.extracted import Extracted
 from ingest.formats import SUPPORTED, load
-from ingest.pipeline import Changed, IngestReport, Progress, Skipped, ingest_folder, list_files
+from ingest.names import safe_name, shown_name
+from ingest.pipeline import (
+    LINK_OUT,
+    Changed,
+    IngestReport,
+    Listing,
+    Progress,
+    Skipped,
+    ingest_folder,
+    list_files,
+)
 from ingest.stream import content_hash
 
 __all__ = [
+    "LINK_OUT",
     "SUPPORTED",
     "Changed",
     "Extracted",
     "IngestError",
     "IngestReport",
+    "Listing",
     "LoadError",
     "Progress",
     "Skipped",
@@ -21,4 +33,6 @@ __all__ = [
     "list_files",
     "load",
     "page_image_bounded",
+    "safe_name",
+    "shown_name",
 ]

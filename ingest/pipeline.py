@@ -7,19 +7,30 @@ import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 from ingest.errors import IngestError
 from ingest.formats import SUPPORTED
 from ingest.stream import Progress, Scan, Skipped, documents
 from store import Index, IndexConfig, Synced, delete_index, ingest_lock, open_index
 
-__all__ = ["Changed", "IngestReport", "Progress", "Skipped", "ingest_folder", "list_files"]
+__all__ = [
+    "LINK_OUT",
+    "Changed",
+    "IngestReport",
+    "Listing",
+    "Progress",
+    "Skipped",
+    "ingest_folder",
+    "list_files",
+]
 
 log = logging.getLogger(__name__)
 
 # Chunks per call to the encoder, measured by bench/ingest.py: larger batches sort by length
 # better (less padding) but gain little past this and delay the first write.
 INDEX_BATCH = 128
+LINK_OUT = "a link to somewhere outside the documents folder; not read"
 
 
 @dataclass(frozen=True)
@@ -52,27 +63,41 @@ class IngestReport:
     changed: list[Changed] = field(default_factory=list)  # by name, what the counts count
 
 
-def list_files(folder: Path) -> tuple[list[Path], int]:
-    """Supported files under `folder`, sorted; and how many others were passed over."""
-    found, ignored = [], 0
+class Listing(NamedTuple):
+    """What a folder holds for an ingest."""
+
+    files: list[Path]  # supported files, sorted
+    ignored: int  # files of a type Sourcebook does not read
+    links_out: list[Path]  # links (to files or folders) that lead out of the folder: not read
+
+
+def list_files(folder: Path) -> Listing:
+    """Supported files under `folder`, those passed over, and the links out of it."""
+    found, ignored, links_out = [], 0, []
+    inside = folder.resolve()
     for root, dirs, names in os.walk(folder, followlinks=False):
+        for d in sorted(dirs):  # os.walk does not enter a linked folder; one out is said
+            linked = Path(root) / d
+            if linked.is_symlink() and not linked.resolve().is_relative_to(inside):
+                links_out.append(linked)
         dirs[:] = sorted(d for d in dirs if not d.startswith("."))
         for name in sorted(names):
             if name.startswith(".") or name.startswith("~$"):
                 continue
             path = Path(root) / name
-            if path.is_symlink() and not path.resolve().is_relative_to(folder.resolve()):
-                ignored += 1  # a link out of the folder is not the folder's document
+            if path.is_symlink() and not path.resolve().is_relative_to(inside):
+                links_out.append(path)  # a link out of the folder is not the folder's document
             elif path.suffix.lower() in SUPPORTED:
                 found.append(path)
             else:
                 ignored += 1
-    return found, ignored
+    return Listing(found, ignored, sorted(links_out))
 
 
-def _resolve_paths(folder: Path, paths: list[Path]) -> tuple[list[Path], list[str]]:
-    """Files to ingest under `folder` for the given paths, and sources that no longer exist."""
-    files, gone = [], []
+def _resolve_paths(folder: Path, paths: list[Path]) -> tuple[list[Path], list[str], list[Path]]:
+    """Files to ingest under `folder` for the given paths, sources that no longer exist, and
+    links out of the folder found on the way."""
+    files, gone, links_out = [], [], []
     for path in paths:
         absolute = path.resolve() if path.is_absolute() else (Path.cwd() / path).resolve()
         if not absolute.is_relative_to(folder.resolve()):
@@ -83,12 +108,14 @@ def _resolve_paths(folder: Path, paths: list[Path]) -> tuple[list[Path], list[st
                 "that folder instead, or set SOURCEBOOK_SOURCES"
             )
         if absolute.is_dir():
-            files += list_files(absolute)[0]
+            listing = list_files(absolute)
+            files += listing.files
+            links_out += listing.links_out
         elif absolute.exists():
             files.append(absolute)
         else:
             gone.append(absolute.relative_to(folder.resolve()).as_posix())
-    return sorted(set(files)), gone
+    return sorted(set(files)), gone, links_out
 
 
 def ingest_folder(
@@ -126,10 +153,10 @@ def _run(
     started: float,
 ) -> IngestReport:
     if paths:
-        files, gone = _resolve_paths(folder, paths)
+        files, gone, links_out = _resolve_paths(folder, paths)
         ignored = 0
     else:
-        (files, ignored), gone = list_files(folder), []
+        (files, ignored, links_out), gone = list_files(folder), []
         if not files:
             raise IngestError(
                 f"no documents in {folder} (Sourcebook reads {', '.join(SUPPORTED)}); "
@@ -139,7 +166,8 @@ def _run(
     # A path that is gone may have been a folder (moved out, deleted): its documents are gone.
     gone = [s for s in previous if any(s == g or s.startswith(g + "/") for g in gone)]
     index.begin_ingest(folder)
-    scan = Scan()
+    # One line for each link out, as for every other file not read.
+    scan = Scan(skipped=[Skipped(_source(folder, link), LINK_OUT) for link in links_out])
     embedded_before = index.texts_embedded
     docs = documents(index, folder, files, scan, int(max_file_mb * 1e6), progress)
     synced = index.sync(docs, scoped=bool(paths), batch_size=INDEX_BATCH)
@@ -164,6 +192,14 @@ def _run(
         embedded=index.texts_embedded - embedded_before,
         started=started,
     )
+
+
+def _source(folder: Path, path: Path) -> str:
+    absolute = path if path.is_absolute() else Path.cwd() / path
+    try:
+        return absolute.relative_to(folder).as_posix()
+    except ValueError:
+        return path.as_posix()
 
 
 def _report(

@@ -17,13 +17,17 @@ SourcebookError                     store/errors.py    a failure the user can ac
 ├── LoadError                       ingest/errors.py   one file cannot be read (it is skipped)
 ├── AnswerError                     app/answering/types.py  a question that cannot be asked
 ├── ReaderError                     app/answering/reader.py the reader cannot be prepared (cache not writable)
-├── UploadError                     app/library.py     an uploaded file that cannot be stored
+├── UploadError                     app/uploads.py     an uploaded file that cannot be stored
 ├── WatchStopped                    app/watch/watcher.py  a watcher stopped during its ingest
 ├── ServeError                      app/interfaces/access.py  `sourcebook serve` cannot start
 │   └── AccessError                 app/interfaces/access.py  it would let in anyone, or the
 │                                                              credentials cannot be read
 ├── ApiError                        app/interfaces/openai_api.py  a request the OpenAI-compatible
 │                                                              API refuses (an HTTP status)
+├── BodyTooLarge                    app/interfaces/limits.py  a request body over its route's limit
+│                                                              (the client gets 413)
+├── LinkError                       app/interfaces/viewer.py  a viewer link that does not say
+│                                                              where in a document
 └── LLMError                        app/answering/llm.py    the language model failed
     └── LLMSetupError               app/answering/llm.py    it cannot be set up as configured
 

@@ -139,6 +139,15 @@ def serving(
 ) -> Iterator[str]:
     """`sourcebook serve` on a free port with `env` (reached at 127.0.0.1, whatever `host` it
     binds); yields its base URL. On exit it is stopped, and its log must hold no traceback."""
+    with serving_process(env, log, *args, host=host, cwd=cwd) as (url, _):
+        yield url
+
+
+@contextmanager
+def serving_process(
+    env: dict[str, str], log: Path, *args: str, host: str = "127.0.0.1", cwd: Path | None = None
+) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """As `serving`, and the server's process too (to read its memory)."""
     port = free_port()
     with log.open("wb") as out:
         proc = subprocess.Popen(
@@ -151,11 +160,48 @@ def serving(
         url = f"http://127.0.0.1:{port}"
         try:
             wait_listening(url + "/v1/models", proc)
-            yield url
+            yield url, proc
         finally:
             proc.terminate()
             proc.wait(timeout=30)
     assert "Traceback" not in log.read_text(), f"the server logged a traceback: {log}"
+
+
+def peak_memory_kb(pid: int) -> int:
+    """The most resident memory process `pid` has held so far (VmHWM), in kB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1])
+    raise RuntimeError(f"no VmHWM for process {pid}")
+
+
+def run_event(client: Any, name: str, data: list[Any]) -> list[Any]:
+    """Run one of the chat window's events the way its page does (queue/join, then the SSE
+    stream) with an httpx client, and return its outputs."""
+    import json
+
+    config = client.get("/config").json()
+    dep = next(d for d in config["dependencies"] if d.get("api_name") == name)
+    join = {"data": data, "fn_index": dep["id"], "trigger_id": dep["targets"][0][0],
+            "session_hash": f"test-{name}", "event_data": None}  # fmt: skip
+    assert client.post("/gradio_api/queue/join", json=join).status_code == 200
+    with client.stream("GET", f"/gradio_api/queue/data?session_hash=test-{name}") as events:
+        for line in events.iter_lines():
+            message = json.loads(line[len("data: ") :]) if line.startswith("data: ") else {}
+            if message.get("msg") == "process_completed":
+                assert message["success"], message
+                return list(message["output"]["data"])
+    raise AssertionError(f"{name} did not complete")
+
+
+def upload(client: Any, name: str, data: bytes) -> list[Any]:
+    """Add a file through the chat window (Gradio's upload route, then its upload event); the
+    event's outputs (the index panel first)."""
+    stored = client.post("/gradio_api/upload", files={"files": (name, data)})
+    assert stored.status_code == 200, (stored.status_code, stored.text[:200])
+    path = stored.json()[0]
+    files = [{"path": path, "orig_name": name, "meta": {"_type": "gradio.FileData"}}]
+    return run_event(client, "upload", [files])
 
 
 def quiet_env(**extra: str) -> dict[str, str]:

@@ -1,21 +1,20 @@
 """Who may come in: logins for the chat window, bearer tokens for the HTTP APIs, and the rule
 that a server reachable beyond loopback does not start without them (unless told --insecure).
 
-Secrets are compared in constant time (`hmac.compare_digest`); sessions are random tokens kept
-only as their SHA-256, so neither a lookup nor a log line reveals one."""
+Secrets are compared in constant time (`hmac.compare_digest`); sessions live in a store on the
+server (sessions.py) that ends them when idle, when old, and at logout."""
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import ipaddress
 import logging
 import secrets
 import socket
-import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from app.interfaces.sessions import MemorySessions, SessionStore
 from app.settings import Settings
 from store import SourcebookError
 
@@ -76,14 +75,22 @@ def _logins(entries: list[str]) -> dict[str, str]:
     return logins
 
 
+def make_sessions(settings: Settings) -> SessionStore:
+    return MemorySessions(settings.session_idle_seconds, settings.session_lifetime_seconds)
+
+
+def default_sessions() -> SessionStore:
+    """Sessions with the settings' default lifetimes (not read from the environment)."""
+    return make_sessions(Settings.model_construct())
+
+
 @dataclass
 class Credentials:
     """The logins and bearer tokens a server accepts, and its live login sessions."""
 
     logins: dict[str, str] = field(default_factory=dict)
     keys: list[str] = field(default_factory=list)
-    _sessions: dict[str, str] = field(default_factory=dict, repr=False)
-    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    sessions: SessionStore = field(default_factory=default_sessions, repr=False)
 
     @property
     def required(self) -> bool:
@@ -104,27 +111,19 @@ class Credentials:
         return found
 
     def open_session(self, user: str) -> str:
-        token = secrets.token_urlsafe(32)
-        with self._lock:
-            self._sessions[_digest(token)] = user
-        return token
+        return self.sessions.open(user)
 
     def session_user(self, token: str) -> str | None:
-        with self._lock:
-            return self._sessions.get(_digest(token))
+        user = self.sessions.user(token)
+        return user if user in self.logins else None  # a login removed since is no one
 
     def close_session(self, token: str) -> None:
-        with self._lock:
-            self._sessions.pop(_digest(token), None)
+        self.sessions.close(token)
 
     def may_write(self, user: str | None) -> bool:
         """Uploads and re-ingest: open to all without credentials, else only to a logged-in
         user (not to a bearer token)."""
         return not self.required or (user is not None and user in self.logins)
-
-
-def _digest(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def load_credentials(settings: Settings) -> Credentials:
@@ -134,6 +133,7 @@ def load_credentials(settings: Settings) -> Credentials:
     return Credentials(
         logins=_logins(_entries(auth, settings.auth_file, "AUTH")),
         keys=_entries(keys, settings.api_keys_file, "API_KEYS"),
+        sessions=make_sessions(settings),
     )
 
 

@@ -145,6 +145,7 @@ def _settings() -> Any:
 def cmd_ingest(args: argparse.Namespace) -> int:
     from app.interfaces.progress import make_progress
     from app.library import ingest
+    from ingest import shown_name
 
     progress, finish = make_progress("ingest")
     try:
@@ -158,14 +159,15 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     else:
         renamed = f", {report.renamed} renamed" if report.renamed else ""
         print(
-            f"{report.folder}: {report.added} added, {report.updated} updated, "
+            f"{shown_name(report.folder)}: {report.added} added, {report.updated} updated, "
             f"{report.unchanged} unchanged, {report.removed} removed{renamed}; "
             f"chunks: {report.chunks_added} added, {report.chunks_deleted} deleted, "
             f"{report.chunks_unchanged} unchanged; {report.texts_embedded} embedded "
             f"in {report.seconds:g} s"
         )
     for skipped in report.skipped:
-        print(f"sourcebook: warning: skipped {skipped.source}: {skipped.reason}", file=sys.stderr)
+        source = shown_name(skipped.source)
+        print(f"sourcebook: warning: skipped {source}: {skipped.reason}", file=sys.stderr)
     if report.skipped:
         print(f"sourcebook: {len(report.skipped)} file(s) skipped", file=sys.stderr)
     return EXIT_SKIPPED if report.skipped else EXIT_OK
@@ -174,6 +176,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 def cmd_search(args: argparse.Namespace) -> int:
     from app.interfaces.render import where
     from app.library import find
+    from ingest import shown_name
 
     hits = find(args.query, k=args.k, sources=args.source, settings=_settings())
     if args.json:
@@ -184,7 +187,7 @@ def cmd_search(args: argparse.Namespace) -> int:
     for n, hit in enumerate(hits, start=1):
         place = f" {where(hit)}" if where(hit) else ""
         print(
-            f"[{n}] {hit.source}{place} [{hit.start}:{hit.end}] score {hit.score:.4f} "
+            f"[{n}] {shown_name(hit.source)}{place} [{hit.start}:{hit.end}] score {hit.score:.4f} "
             f"(similarity {hit.similarity:.3f})"
         )
         print("    " + " ".join(hit.text.split())[:300])
@@ -194,6 +197,7 @@ def cmd_search(args: argparse.Namespace) -> int:
 def cmd_ask(args: argparse.Namespace) -> int:
     from app.answering.pipeline import stream_answer
     from app.interfaces.render import where
+    from ingest import shown_name
 
     final = None
     shown = 0
@@ -213,11 +217,13 @@ def cmd_ask(args: argparse.Namespace) -> int:
         print("\nSources:")
     for c in final.citations:
         place = f", {where(c)}" if where(c) else ""
-        print(f'[{c.n}] {c.source}{place} [{c.start}:{c.end}]: "{" ".join(c.quote.split())}"')
+        quote = " ".join(c.quote.split())
+        print(f'[{c.n}] {shown_name(c.source)}{place} [{c.start}:{c.end}]: "{quote}"')
     if not final.answered and final.retrieved:
         print("\nClosest passages (not an answer):")
         for hit in final.retrieved[:3]:
-            print(f"  {hit.source} [{hit.start}:{hit.end}]: {' '.join(hit.text.split())[:160]}…")
+            snippet = " ".join(hit.text.split())[:160]
+            print(f"  {shown_name(hit.source)} [{hit.start}:{hit.end}]: {snippet}…")
     return EXIT_OK
 
 
@@ -256,7 +262,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 def cmd_watch(args: argparse.Namespace) -> int:
     from app.watch import Applied, Watcher
-    from ingest import IngestError
+    from ingest import IngestError, shown_name
 
     settings = _settings()
     if args.path is not None:
@@ -267,14 +273,13 @@ def cmd_watch(args: argparse.Namespace) -> int:
     def show(change: Applied) -> None:
         report = change.report
         print(
-            f"{change.at:%H:%M:%S} {change.summary}; chunks: {report.chunks_added} added, "
+            f"{change.at:%H:%M:%S} {shown_name(change.summary)}; chunks: {report.chunks_added} added, "
             f"{report.chunks_deleted} deleted ({report.seconds:g} s)",
             flush=True,
         )
         for skipped in report.skipped if not change.whole_folder else []:
-            print(
-                f"sourcebook: warning: skipped {skipped.source}: {skipped.reason}", file=sys.stderr
-            )
+            source = shown_name(skipped.source)
+            print(f"sourcebook: warning: skipped {source}: {skipped.reason}", file=sys.stderr)
 
     def problem(message: str) -> None:
         print(f"sourcebook: warning: {message}", file=sys.stderr, flush=True)

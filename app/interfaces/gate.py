@@ -2,7 +2,8 @@
 route (OpenAI API, Gradio app) and the login page that opens a session for the chat window.
 
     /v1/...      a bearer token (SOURCEBOOK_API_KEYS), else 401 in OpenAI's error shape
-    /login       the login form (SOURCEBOOK_AUTH); /logout ends the session
+    /login       the login form (SOURCEBOOK_AUTH), failures throttled; /logout ends the session
+    upload       Gradio's routes that store files: a login session only (403 for a token)
     the rest     a bearer token or a login session; a browser without one is sent to /login
 """
 
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import html
 import logging
+import math
 from http.cookies import SimpleCookie
 from typing import Any
 from urllib.parse import parse_qs
@@ -19,11 +21,21 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from app.interfaces.access import KEY_USER, SESSION_COOKIE, Credentials
+from app.interfaces.limits import LOGIN_FORM_BYTES, takes_files
+from app.interfaces.throttle import LoginThrottle, client_key, user_key
+from app.settings import Settings
 
 log = logging.getLogger(__name__)
 
 OPEN_PATHS = frozenset({"/login", "/logout"})
-MAX_FORM_BYTES = 8192
+LOGIN_TO_UPLOAD = {
+    "error": {
+        "message": "only a logged-in user may upload: log in at /login (a bearer token cannot)",
+        "type": "invalid_request_error",
+        "param": None,
+        "code": "login_required",
+    }
+}
 
 
 def unauthorized_body(api: bool) -> dict[str, Any]:
@@ -79,7 +91,11 @@ class Gate:
             return
         headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
         api = scope["path"] == "/v1" or scope["path"].startswith("/v1/")
-        if identify(self.credentials, headers, api) is not None:
+        user = identify(self.credentials, headers, api)
+        if user is not None and takes_files(scope["path"]) and not self.credentials.may_write(user):
+            await JSONResponse(LOGIN_TO_UPLOAD, status_code=403)(scope, receive, send)
+            return
+        if user is not None:
             await self.app(scope, receive, send)
             return
         if scope["type"] == "websocket":
@@ -95,7 +111,14 @@ class Gate:
         await response(scope, receive, send)
 
 
-def make_login_router(credentials: Credentials) -> APIRouter:
+def make_throttle(settings: Settings) -> LoginThrottle:
+    return LoginThrottle(settings.login_attempts, settings.login_window_seconds)
+
+
+def make_login_router(credentials: Credentials, throttle: LoginThrottle | None = None) -> APIRouter:
+    """/login and /logout; failed logins are counted by `throttle` (default: the settings'
+    defaults)."""
+    throttle = throttle or make_throttle(Settings.model_construct())
     router = APIRouter()
 
     @router.get("/login", include_in_schema=False)
@@ -104,17 +127,26 @@ def make_login_router(credentials: Credentials) -> APIRouter:
 
     @router.post("/login", include_in_schema=False)
     async def login(request: Request) -> Response:
-        body = await request.body()
-        form = parse_qs(body[:MAX_FORM_BYTES].decode("utf-8", "replace"))
+        body = await request.body()  # at most LOGIN_FORM_BYTES: the BodyLimit middleware
+        form = parse_qs(body[:LOGIN_FORM_BYTES].decode("utf-8", "replace"))
         user = (form.get("username") or [""])[0].strip()
         password = (form.get("password") or [""])[0]
+        client = request.client.host if request.client else "?"
+        keys = (client_key(client), user_key(user))
+        wait = throttle.wait(*keys)  # before the password is looked at: a guess tells nothing
+        if wait > 0:
+            log.warning("login from %s refused: too many failed logins", client)
+            return too_many(math.ceil(wait))
         if not credentials.check_login(user, password):
-            log.warning("failed login from %s", request.client.host if request.client else "?")
+            throttle.failed(*keys)
+            log.warning("failed login from %s", client)
             return HTMLResponse(login_page("Wrong user name or password."), status_code=401)
+        throttle.succeeded(*keys)
         response = RedirectResponse("/", status_code=303)
         response.set_cookie(
             SESSION_COOKIE,
             credentials.open_session(user),
+            max_age=int(credentials.sessions.lifetime),
             httponly=True,
             samesite="lax",
             secure=request.url.scheme == "https",
@@ -131,6 +163,12 @@ def make_login_router(credentials: Credentials) -> APIRouter:
         return response
 
     return router
+
+
+def too_many(seconds: int) -> HTMLResponse:
+    when = f"{seconds} seconds" if seconds < 120 else f"{math.ceil(seconds / 60)} minutes"
+    problem = f"Too many failed logins. Try again in {when}."
+    return HTMLResponse(login_page(problem), status_code=429, headers={"Retry-After": str(seconds)})
 
 
 def login_page(problem: str) -> str:

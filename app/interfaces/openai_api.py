@@ -22,8 +22,9 @@ from typing import Any, Literal
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse, StreamingResponse
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, ValidationError
 from starlette.concurrency import run_in_threadpool
+from starlette.requests import ClientDisconnect
 
 from app.answering.followup import Turn
 from app.answering.pipeline import stream_answer
@@ -37,8 +38,6 @@ from store import SourcebookError
 log = logging.getLogger(__name__)
 
 MODEL = "sourcebook"
-# A long conversation is a few hundred kB; more is a mistake or an attack on memory.
-MAX_BODY_BYTES = 4_000_000
 
 
 class ApiError(SourcebookError):
@@ -75,8 +74,8 @@ class ChatRequest(BaseModel):
     model_config = ConfigDict(extra="allow")
     model: str
     messages: list[Message] = Field(min_length=1)
-    stream: bool = False
-    n: int = Field(default=1, ge=1, le=1)
+    stream: StrictBool | None = None  # as OpenAI's: "yes" or 1 is not a boolean
+    n: StrictInt = Field(default=1, ge=1, le=1)
     sources: list[str] | None = None  # Sourcebook's own: only these documents
 
 
@@ -183,15 +182,21 @@ def to_api_error(error: Exception) -> ApiError:
     return ApiError(500, f"internal error ({type(error).__name__}); it has been logged")
 
 
-async def read_request(request: Request) -> ChatRequest:
-    """The request body, parsed; too large, not JSON or not a chat request is a 4xx here (FastAPI's
-    own checks would answer in their shape, not OpenAI's)."""
+async def read_request(request: Request, max_bytes: int) -> ChatRequest:
+    """The request body, parsed; too large, cut short, not JSON or not a chat request is a 4xx
+    here (FastAPI's own checks would answer in their shape, not OpenAI's). A long conversation
+    is a few hundred kB; the server's BodyLimit has refused anything over `max_bytes` already."""
     body = bytearray()
-    async for part in request.stream():
-        body += part
-        if len(body) > MAX_BODY_BYTES:
-            message = f"the request body is over {MAX_BODY_BYTES // 1_000_000} MB"
-            raise ApiError(413, message, None, "request_too_large")
+    try:
+        async for part in request.stream():
+            body += part
+            if len(body) > max_bytes:
+                message = f"the request body is over {max_bytes / 1e6:g} MB"
+                raise ApiError(413, message, None, "request_too_large")
+    except ClientDisconnect as e:
+        # The client went away mid-body: one line, no traceback; the answer goes nowhere.
+        log.warning("a request to %s was cut short after %d bytes", request.url.path, len(body))
+        raise ApiError(400, "the request body was cut short", None, "incomplete_body") from e
     try:
         return ChatRequest.model_validate_json(bytes(body))
     except ValidationError as e:
@@ -237,7 +242,7 @@ def make_router(settings: Settings) -> APIRouter:
 
     @router.post("/chat/completions", response_model=None)
     async def chat_completions(request: Request) -> JSONResponse | StreamingResponse:
-        body = await read_request(request)
+        body = await read_request(request, int(settings.max_request_mb * 1e6))
         # Answering is CPU work: a worker thread, so the server keeps serving meanwhile.
         return await run_in_threadpool(start_answer, body, settings)
 

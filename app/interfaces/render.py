@@ -13,7 +13,7 @@ from urllib.parse import quote
 
 from app.answering.types import Answer, Citation
 from app.watch import WatchStatus
-from ingest import IngestReport
+from ingest import IngestReport, shown_name
 from store import Hit
 
 # Beyond HTML's own five: Markdown (`*_[]#|~\`), the chatbot's LaTeX (`$`) and gr.HTML's
@@ -26,6 +26,11 @@ NOT_AN_ANSWER = "Closest passages (not an answer)"
 def escape(text: str) -> str:
     """`text` as inert HTML: shown verbatim, never interpreted."""
     return "".join(_ENTITIES.get(c, c) for c in text)
+
+
+def escape_name(name: str) -> str:
+    """A file name as inert HTML, its control and direction characters written as escapes."""
+    return escape(shown_name(name))
 
 
 def squash(text: str) -> str:
@@ -85,12 +90,12 @@ def naming(source: str, title: str) -> tuple[str, str]:
 def source_item(ref: str, hit: Citation | Hit, quote: str, score: float | None = None) -> str:
     """One source in a list: a link that opens it, where it is, the quoted text."""
     label, file = naming(hit.source, hit.title)
-    meta = [file, where(hit), f"score {score:.2f}" if score is not None else ""]
+    meta = [shown_name(file), where(hit), f"score {score:.2f}" if score is not None else ""]
     shown = " · ".join(escape(m) for m in meta if m)
     copy = copy_button("quote", "Copy quote") if score is not None else ""
     return (
         f'<li class="sb-source"><div class="sb-source-head">'
-        f'<a class="sb-open" {open_attrs(hit.source, hit.start, hit.end)}>{ref}{escape(label)}</a>'
+        f'<a class="sb-open" {open_attrs(hit.source, hit.start, hit.end)}>{ref}{escape_name(label)}</a>'
         f'<span class="sb-meta">{shown}</span>{copy}</div>'
         f'<blockquote class="sb-quote">{escape(quote)}</blockquote></li>'
     )
@@ -141,8 +146,8 @@ def document_html(title: str, source: str, text: str, start: int, end: int) -> s
     start = max(0, min(start, len(text)))
     end = max(start, min(end, len(text)))
     return (
-        f'<div class="sb-doc-head"><strong>{escape(title or source)}</strong>'
-        f'<span class="sb-meta">{escape(source)} · characters {start}–{end}</span>'
+        f'<div class="sb-doc-head"><strong>{escape_name(title or source)}</strong>'
+        f'<span class="sb-meta">{escape_name(source)} · characters {start}–{end}</span>'
         f"{copy_button('mark', 'Copy quote')}</div>"
         f'<div class="sb-doc">{escape(text[:start])}<mark id="sb-quote">'
         f"{escape(text[start:end])}</mark>{escape(text[end:])}</div>"
@@ -173,7 +178,7 @@ def status_html(status: dict[str, object]) -> str:
     for label, key in STATUS_ROWS:
         value = status.get(key)
         shown = "never" if value in (None, "") and key == "last_ingest" else str(value)
-        rows.append(f"<tr><th>{label}</th><td>{escape(shown)}</td></tr>")
+        rows.append(f"<tr><th>{label}</th><td>{escape_name(shown)}</td></tr>")
     return f'<table class="sb-status">{"".join(rows)}</table>'
 
 
@@ -194,22 +199,27 @@ def watch_html(status: WatchStatus) -> str:
     else:
         html += (
             f'<div class="sb-watch-last">Last change {last.at:%H:%M:%S}: '
-            f"{escape(last.summary)}</div>"
+            f"{escape_name(last.summary)}</div>"
         )
     return html + (error_html(status.problem) if status.problem else "")
 
 
-def ingest_html(report: IngestReport | None, problems: list[str]) -> str:
-    """What an ingest did, then each problem (skipped file, bad upload) as its own message."""
-    lines = problems + [f"{s.source}: {s.reason}" for s in (report.skipped if report else [])]
+def ingest_html(
+    report: IngestReport | None, problems: list[str], notes: list[str] | None = None
+) -> str:
+    """What an ingest did, then each note (an upload stored under another name) and each
+    problem (skipped file, bad upload) as its own message."""
+    skipped = report.skipped if report else []
+    lines = problems + [f"{shown_name(s.source)}: {s.reason}" for s in skipped]
     summary = ""
     if report is not None:
         summary = (
             f"Ingested: {report.added} added, {report.updated} updated, "
             f"{report.unchanged} unchanged, {report.removed} removed."
         )
+    told = "".join(f'<div class="sb-note">{escape(note)}</div>' for note in notes or [])
     errors = "".join(error_html(line) for line in lines)
-    return f'<div class="sb-log">{escape(summary)}</div>{errors}'
+    return f'<div class="sb-log">{escape(summary)}</div>{told}{errors}'
 
 
 def answer_json(answer: Answer, closest: int = 3) -> dict[str, Any]:

@@ -17,7 +17,8 @@ from fastapi import FastAPI, Request
 from app import library
 from app.interfaces import openai_api
 from app.interfaces.access import Credentials, ServeError, check_exposure, load_credentials
-from app.interfaces.gate import Gate, identify, make_login_router
+from app.interfaces.gate import Gate, identify, make_login_router, make_throttle
+from app.interfaces.limits import BodyLimit, make_limits
 from app.settings import Settings, get_settings
 from app.watch import Watcher
 
@@ -54,8 +55,11 @@ def make_app(
     app = FastAPI(title="Sourcebook", docs_url=None, redoc_url=None, openapi_url=None)
     openai_api.install(app, settings)
     if credentials.required:
-        app.include_router(make_login_router(credentials))
+        app.include_router(make_login_router(credentials, make_throttle(settings)))
         app.add_middleware(Gate, credentials=credentials)
+    # Added last, so outermost: no route, open or gated, reads past its limit.
+    limits = make_limits(settings.max_request_mb, settings.max_upload_mb)
+    app.add_middleware(BodyLimit, limit_of=limits)
     user_of = make_user_of(credentials) if credentials.required else None
     end_streams = ui.mount(
         app,

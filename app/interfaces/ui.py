@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -13,7 +14,7 @@ from gradio.components.chatbot import ExampleMessage
 from gradio.events import api as gr_api
 from starlette.routing import Mount
 
-from app import library
+from app import library, uploads
 from app.answering.followup import Turn
 from app.answering.pipeline import answer, stream_answer
 from app.answering.types import Answer
@@ -21,12 +22,15 @@ from app.interfaces import render, viewer
 from app.interfaces.errors import user_message
 from app.settings import Settings, get_settings
 from app.watch import Watcher
-from ingest import IngestReport
+from ingest import IngestReport, shown_name
 
 log = logging.getLogger(__name__)
 
 API_NAME = "ask"  # Client(url).predict(question, sources, api_name="/ask")
 STATIC = Path(__file__).resolve().parent / "static"
+# Gradio's upload cache: every 5 minutes, files uploaded over 10 minutes ago are deleted (an
+# upload event deletes its own files as soon as the folder holds them).
+UPLOAD_CACHE = (300, 600)
 Message = dict[str, str]
 
 
@@ -96,8 +100,8 @@ def make_open(settings: Settings) -> Callable[[gr.EventData], str]:
         data = getattr(evt, "_data", None) or {}
         source = str(data.get("source", ""))
         try:
+            start, end = viewer.span_of(data)
             stored = library.document(source, settings)
-            start, end = int(data.get("start", 0)), int(data.get("end", 0))
         except Exception as e:
             return render.error_html(describe(e))
         page = viewer.scanned_page(stored, start)
@@ -115,7 +119,7 @@ def panel(settings: Settings, log_html: str = "") -> tuple[str, Any]:
         choices = library.list_sources(settings)
     except Exception as e:  # e.g. nothing ingested yet: say so under the panel
         status += render.error_html(describe(e))
-    return status + log_html, gr.update(choices=choices)
+    return status + log_html, gr.update(choices=[(shown_name(s), s) for s in choices])
 
 
 def run_ingest(
@@ -150,30 +154,60 @@ def make_reingest(settings: Settings, may_write: MayWrite) -> Callable[..., tupl
 
 def make_upload(settings: Settings, may_write: MayWrite) -> Callable[..., tuple[str, Any, None]]:
     def upload(
-        files: list[str] | None,
+        files: list[dict[str, Any]] | None,
         request: gr.Request,
         progress: gr.Progress = gr.Progress(),  # noqa: B008 - how gradio asks for a progress bar
     ) -> tuple[str, Any, None]:
-        """Store the uploaded files in the folder, then ingest them; problems name the file."""
+        """Store the uploaded files in the folder, then ingest them; problems name the file. A
+        file the ingest refuses is removed again, and Gradio's copies are deleted."""
         if not may_write(request.username):
             status, choices = panel(settings, render.ingest_html(None, [LOGIN_TO_WRITE]))
             return status, choices, None
-        saved, problems = [], []
-        for path in files or []:
-            name = Path(path).name
-            try:
-                saved.append(library.save_upload(name, Path(path).read_bytes(), settings))
-            except Exception as e:
-                message = describe(e)
-                problems.append(message if name in message else f"{name}: {message}")
+        saved, notes, problems = store_uploads(files or [], settings)
         report = None
         if saved:
             report, problem = run_ingest(settings, saved, progress)
             problems += [problem] if problem else []
-        status, choices = panel(settings, render.ingest_html(report, problems))
+            if report is not None:
+                report, dropped = uploads.drop_refused(report, saved)
+                problems += dropped
+        status, choices = panel(settings, render.ingest_html(report, problems, notes))
         return status, choices, None
 
     return upload
+
+
+def store_uploads(
+    files: list[dict[str, Any]], settings: Settings
+) -> tuple[list[Path], list[str], list[str]]:
+    """Each file Gradio cached, stored in the folder under the name it was sent with: (where,
+    notes on names, problems). The event skips gr.File's preprocessing, which leaves an empty
+    temporary file in the cache for each file (6.31, `File._process_single_file`); Gradio has
+    still checked that each path lies in its upload folder."""
+    saved, notes, problems = [], [], []
+    for file in files:
+        path = Path(str(file["path"]))
+        name = str(file.get("orig_name") or path.name)
+        try:
+            stored = uploads.save_upload(name, path.read_bytes(), settings)
+            saved.append(stored)
+            note = uploads.upload_note(name, stored)
+            notes += [note] if note else []
+        except Exception as e:
+            message = describe(e)
+            shown = shown_name(name)
+            problems.append(message if shown in message else f"{shown}: {message}")
+        finally:
+            forget_cached(path)
+    return saved, notes, problems
+
+
+def forget_cached(path: Path) -> None:
+    """Delete Gradio's copy of an upload (the folder holds it now, or it was refused), and its
+    folder in the cache (named by the content's hash) once empty."""
+    path.unlink(missing_ok=True)
+    with contextlib.suppress(OSError):
+        path.parent.rmdir()
 
 
 def pick_example(evt: gr.SelectData) -> str:
@@ -253,7 +287,7 @@ def build(
     the header offers to log out; with a watcher, the panel says so and shows the last change
     it applied."""
     settings = settings or get_settings()
-    demo = gr.Blocks(title="Sourcebook")
+    demo = gr.Blocks(title="Sourcebook", delete_cache=UPLOAD_CACHE)
     with demo:
         gr.HTML(HEADER.format(LOG_OUT if logins else ""))
         parts: dict[str, Any] = {"turns": gr.State([])}
@@ -287,7 +321,13 @@ def wire(demo: gr.Blocks, settings: Settings, c: dict[str, Any], may_write: MayW
     one_at_a_time: dict[str, Any] = {"concurrency_id": "ingest", "concurrency_limit": 1, **quiet}
     c["reingest"].click(make_reingest(settings, may_write), None, panel_out, **one_at_a_time)
     files_out = [*panel_out, c["files"]]
-    c["files"].upload(make_upload(settings, may_write), c["files"], files_out, **one_at_a_time)
+    c["files"].upload(
+        make_upload(settings, may_write),
+        c["files"],
+        files_out,
+        preprocess=False,  # store_uploads says why
+        **one_at_a_time,
+    )
     gr_api(make_ask(settings), api_name=API_NAME)
 
 

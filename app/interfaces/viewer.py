@@ -10,12 +10,26 @@ import re
 from bisect import bisect_right
 from typing import Any
 
-from app.interfaces.render import copy_button, document_html, escape
-from store import StoredText
+from app.interfaces.render import copy_button, document_html, escape, escape_name
+from store import SourcebookError, StoredText
 
 NEIGHBOURS = 3  # rows shown above and below the cited ones
 MAX_CITED_ROWS = 30
 Section = dict[str, Any]
+
+
+class LinkError(SourcebookError):
+    """A link to a document that does not say where in it (made by hand, not by an answer)."""
+
+
+def span_of(data: dict[str, Any]) -> tuple[int, int]:
+    """The (start, end) a viewer click asks for; a LinkError if they are not whole numbers."""
+    try:
+        return int(data.get("start", 0)), int(data.get("end", 0))
+    except (TypeError, ValueError, OverflowError) as e:
+        raise LinkError(
+            "that link does not point into a document: its start and end are not numbers"
+        ) from e
 
 
 def document_view(
@@ -45,8 +59,8 @@ def scanned_page(stored: StoredText, start: int) -> int | None:
 
 def head(stored: StoredText, source: str, where: str, copy: bool = True) -> str:
     return (
-        f'<div class="sb-doc-head"><strong>{escape(stored.title or source)}</strong>'
-        f'<span class="sb-meta">{escape(source)} · {escape(where)}</span>'
+        f'<div class="sb-doc-head"><strong>{escape_name(stored.title or source)}</strong>'
+        f'<span class="sb-meta">{escape_name(source)} · {escape(where)}</span>'
         f"{copy_button('mark', 'Copy quote') if copy else ''}</div>"
     )
 

@@ -46,3 +46,38 @@ def test_upload_with_markup_in_its_name_is_text(page, server) -> None:  # type: 
     assert "img src=x onerror=alert(1)" in error.inner_text()
     assert page.locator("#sb-status img").count() == 0
     assert page.evaluate("window.sbPwned") is None
+
+
+def test_a_hand_made_viewer_link_is_a_user_error(page) -> None:  # type: ignore[no-untyped-def]
+    """Regression: offsets that are not numbers showed "Something went wrong on our side
+    (ValueError)" and logged a traceback (the server fixture checks its log)."""
+    for start, end in (("'abc'", "12"), ("null", "{}"), ("'1e400'", "'x'")):
+        page.evaluate(f"window.sbOpen({{source: 'hostile.txt', start: {start}, end: {end}}})")
+        error = page.locator("#sb-viewer .sb-error")
+        error.wait_for()
+        assert "its start and end are not numbers" in error.inner_text()
+        assert "on our side" not in error.inner_text()
+        page.locator("#sb-new").click()  # back to the placeholder for the next one
+        error.wait_for(state="detached")
+
+
+def test_names_with_control_characters_are_shown_escaped(page, server) -> None:  # type: ignore[no-untyped-def]
+    """An upload's name loses its direction override; a file already in the folder with one
+    is listed with it escaped (it would reverse the text after it)."""
+    page.locator("#sb-upload input[type=file]").set_input_files(
+        [{"name": "tide\u202etxt.exe.txt", "mimeType": "text/plain", "buffer": b"Tides.\n"}]
+    )
+    note = page.locator("#sb-status .sb-note")
+    note.wait_for()
+    assert note.inner_text() == (
+        "tide\\u202etxt.exe.txt is stored as tide_txt.exe.txt: its name held control or "
+        "direction characters"
+    )
+    docs = Path(str(server["docs"]))
+    assert (docs / "uploads" / "tide_txt.exe.txt").exists()
+    (docs / "kite\u202eLOG.txt").write_text("The kite regatta ends at the lighthouse.\n")
+    page.locator("#sb-reingest").click()
+    page.locator("#sb-status").get_by_text("1 added").wait_for(timeout=120_000)
+    page.locator("#sb-filter input").click()
+    page.get_by_role("option", name="kite\\u202eLOG.txt").wait_for()
+    assert "\u202e" not in page.locator("body").inner_text()

@@ -3,6 +3,7 @@ the right one lets it chat and add documents; logging out shuts the door again."
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 from collections.abc import Iterator
@@ -62,4 +63,28 @@ def test_log_in_chat_upload_log_out(browser, guarded, tmp_path: Path) -> None:  
     assert page.url.endswith("/login")
     page.goto(guarded["url"] + "/")
     assert page.url.endswith("/login")
+    context.close()
+
+
+def test_guessing_passwords_is_stopped_with_a_wait(browser, guarded) -> None:  # type: ignore[no-untyped-def]
+    """Regression: passwords could be guessed at full speed. After five failures for a name,
+    the page says how long to wait, and the server answers 429 with Retry-After."""
+    context = browser.new_context(viewport=LAPTOP)
+    page = context.new_page()
+    page.set_default_timeout(30_000)
+    page.goto(guarded["url"] + "/login")
+    statuses = []
+    page.on("response", lambda r: statuses.append((r.status, r.headers.get("retry-after"))))
+    for n in range(5):
+        page.get_by_label("User name").fill("mallory")
+        page.get_by_label("Password").fill(f"guess {n}")
+        page.get_by_role("button", name="Log in").click()
+        page.get_by_text("Wrong user name or password.").wait_for()
+    page.get_by_label("User name").fill("mallory")
+    page.get_by_label("Password").fill("one more guess")
+    page.get_by_role("button", name="Log in").click()
+    page.get_by_text(re.compile(r"Too many failed logins\. Try again in \d+ minutes\.")).wait_for()
+    shoot(page, "login-throttled")
+    status, retry_after = statuses[-1]
+    assert status == 429 and 0 < int(retry_after) <= 300
     context.close()

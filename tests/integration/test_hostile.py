@@ -10,16 +10,9 @@ from pathlib import Path
 import pytest
 
 from app import AnswerError, answer
-from app.library import (
-    NoIndexError,
-    UploadError,
-    document_text,
-    find,
-    ingest,
-    list_sources,
-    save_upload,
-)
+from app.library import NoIndexError, document_text, find, ingest, list_sources
 from app.settings import Settings
+from app.uploads import UploadError, save_upload, upload_note
 from tests.helpers import CORPUS, free_port
 
 pytestmark = pytest.mark.integration
@@ -125,16 +118,40 @@ def test_upload_does_not_write_through_a_symlink(upload_folder: tuple[Settings, 
     uploads = settings.folder / "uploads"
     uploads.mkdir()
     (uploads / "victim.txt").symlink_to(target)
-    with pytest.raises(UploadError, match="outside the documents folder"):
-        save_upload("victim.txt", b"overwritten", settings)
-    assert target.read_text() == "original"
+    stored = save_upload("victim.txt", b"overwritten", settings)
+    assert stored == settings.folder.resolve() / "uploads" / "victim (2).txt"
+    assert target.read_text() == "original" and stored.read_bytes() == b"overwritten"
+    assert sorted(p.name for p in uploads.iterdir()) == ["victim (2).txt", "victim.txt"]
 
-    uploads.joinpath("victim.txt").unlink()
+    for p in uploads.iterdir():
+        p.unlink()
     uploads.rmdir()
     uploads.symlink_to(outside, target_is_directory=True)  # the uploads folder itself a link
-    with pytest.raises(UploadError, match="outside the documents folder"):
+    with pytest.raises(UploadError, match="is a link or not a folder: uploads are never written"):
         save_upload("new.txt", b"planted", settings)
     assert not (outside / "new.txt").exists()
+
+
+def test_upload_never_replaces_a_file(upload_folder: tuple[Settings, Path]) -> None:
+    settings, _ = upload_folder
+    names = [save_upload("report.txt", f"version {n}".encode(), settings).name for n in (1, 2, 3)]
+    assert names == ["report.txt", "report (2).txt", "report (3).txt"]
+    uploads = settings.folder / "uploads"
+    assert [(uploads / n).read_text() for n in names] == ["version 1", "version 2", "version 3"]
+    assert not [p for p in uploads.iterdir() if p.name.startswith(".")]  # no part file left
+
+
+def test_upload_names_lose_control_and_direction_characters(
+    upload_folder: tuple[Settings, Path],
+) -> None:
+    settings, _ = upload_folder
+    stored = save_upload("evil\x1b[31m\u202etxt.exe.txt", b"text", settings)
+    assert stored.name == "evil_[31m_txt.exe.txt"
+    note = upload_note("evil\x1b[31m\u202etxt.exe.txt", stored)
+    assert note == (
+        "evil\\x1b[31m\\u202etxt.exe.txt is stored as evil_[31m_txt.exe.txt: its name held "
+        "control or direction characters"
+    )
 
 
 # -- a document that gives instructions is data

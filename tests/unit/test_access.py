@@ -18,6 +18,8 @@ from app.interfaces.access import (
     load_credentials,
 )
 from app.interfaces.gate import Gate, make_login_router
+from app.interfaces.sessions import MemorySessions
+from app.interfaces.throttle import LoginThrottle
 from app.settings import Settings
 
 SECRET = "s3cret: with, odd chars"
@@ -127,3 +129,97 @@ def test_login_opens_a_session_for_the_window_but_not_for_v1() -> None:
     assert client.get("/v1/models").status_code == 401  # a cookie does not open the API
     client.get("/logout")
     assert client.get("/config").status_code == 401
+
+
+class Clock:
+    """Time that moves only when a test moves it."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_failed_logins_wait_for_the_window_then_pass() -> None:
+    clock = Clock()
+    throttle = LoginThrottle(attempts=3, window=60, clock=clock)
+    for _ in range(2):
+        throttle.failed("client:a", "user:ada")
+        clock.now += 10
+    assert throttle.wait("client:a", "user:ada") == 0  # two failures: a third try is allowed
+    throttle.failed("client:a", "user:ada")
+    assert throttle.wait("client:b", "user:ada") == 40  # the oldest failure leaves in 40 s
+    assert throttle.wait("client:a", "user:bob") == 40
+    assert throttle.wait("client:b", "user:bob") == 0  # others are not held
+    clock.now += 40
+    assert throttle.wait("client:a", "user:ada") == 0
+    throttle.failed("client:a")
+    throttle.succeeded("client:a")
+    assert throttle.wait("client:a") == 0
+
+
+def test_the_throttle_forgets_the_oldest_keys_first() -> None:
+    throttle = LoginThrottle(attempts=1, window=60, clock=Clock(), keep=2)
+    for key in ("a", "b", "c"):
+        throttle.failed(key)
+    assert throttle.wait("a") == 0 and throttle.wait("b") > 0 and throttle.wait("c") > 0
+
+
+def test_sessions_end_when_idle_and_when_old_however_busy() -> None:
+    clock = Clock()
+    sessions = MemorySessions(idle=30, lifetime=100, clock=clock)
+    idle = sessions.open("ada")
+    busy = sessions.open("ada")
+    clock.now += 29
+    assert sessions.user(idle) == "ada" and sessions.user(busy) == "ada"
+    clock.now += 20
+    assert sessions.user(busy) == "ada"
+    clock.now += 10
+    assert sessions.user(idle) is None  # 30 s unused
+    for _ in range(4):
+        clock.now += 10
+        assert sessions.user(busy) == "ada"
+    clock.now += 2  # 101 s after the login
+    assert sessions.user(busy) is None
+    kept = MemorySessions(idle=30, lifetime=100, clock=clock, keep=2)
+    first, *_ = [kept.open(u) for u in ("a", "b", "c")]
+    assert kept.user(first) is None  # the oldest made room
+
+
+def test_a_login_removed_from_the_settings_has_no_session() -> None:
+    creds = Credentials(logins={"ada": SECRET})
+    token = creds.open_session("ada")
+    creds.logins.clear()
+    assert creds.session_user(token) is None
+
+
+def test_the_login_form_answers_429_with_retry_after() -> None:
+    creds = Credentials(logins={"ada": SECRET}, keys=["key-one"])
+    throttle = LoginThrottle(attempts=2, window=300, clock=Clock())
+    app = FastAPI()
+    app.include_router(make_login_router(creds, throttle))
+    client = TestClient(app, follow_redirects=False)
+    for _ in range(2):
+        assert client.post("/login", data={"username": "ada", "password": "x"}).status_code == 401
+    right = client.post("/login", data={"username": "ada", "password": SECRET})
+    assert right.status_code == 429 and right.headers["Retry-After"] == "300"
+    assert "Try again in 5 minutes" in right.text and "set-cookie" not in right.headers
+
+
+def test_a_session_cookie_has_a_max_age_and_uploads_need_a_login() -> None:
+    creds = Credentials(logins={"ada": SECRET}, keys=["key-one"])
+    app = FastAPI()
+    app.include_router(make_login_router(creds))
+
+    @app.post("/gradio_api/upload")
+    def upload() -> list[str]:
+        return ["stored"]
+
+    app.add_middleware(Gate, credentials=creds)
+    client = TestClient(app, follow_redirects=False)
+    token = client.post("/gradio_api/upload", headers={"Authorization": "Bearer key-one"})
+    assert token.status_code == 403 and token.json()["error"]["code"] == "login_required"
+    login = client.post("/login", data={"username": "ada", "password": SECRET})
+    assert "Max-Age=43200" in login.headers["set-cookie"]
+    assert client.post("/gradio_api/upload").json() == ["stored"]

@@ -2,6 +2,7 @@
 
     app.interfaces -> app.answering -> app.library -> ingest -> store
                    \\-> app.library      app.answering -> prompts
+                   \\-> app.uploads -> ingest
     app (the front door) -> app.answering, app.library, app.interfaces.langchain
 
 store and prompts import nothing of ours; no package reaches into another's private parts or
@@ -27,6 +28,7 @@ ALLOWED = {
     "app.interfaces": {"app", "ingest", "store", "prompts"},
     "app.answering": {"app.answering", "app.library", "app.settings", "store", "prompts"},
     "app.library": {"app.settings", "ingest", "store"},
+    "app.uploads": {"app.settings", "ingest", "store"},
     "app.settings": set(),
     "app.evaluation": {"app.answering", "app.settings"},
     "app.watch": {"app.watch", "app.library", "app.settings", "ingest", "store"},
@@ -140,7 +142,12 @@ def test_each_outside_protocol_has_one_home() -> None:
     assert users_of("mcp") == {"app.interfaces.mcp_server"}
     assert users_of("langchain_core.retrievers") == {"app.interfaces.langchain"}
     web = users_of("fastapi") | users_of("starlette") | users_of("uvicorn")
-    serving = {"app.interfaces.server", "app.interfaces.openai_api", "app.interfaces.gate"}
+    serving = {
+        "app.interfaces.server",
+        "app.interfaces.openai_api",
+        "app.interfaces.gate",
+        "app.interfaces.limits",
+    }
     assert web <= serving | {"app.interfaces.ui"}
 
 
