@@ -25,9 +25,12 @@ class Settings(BaseSettings):
     )
     folder: Path = Field(
         default=BUNDLED_CORPUS,
-        # SOURCEBOOK_SOURCES was its first name; it still works.
-        validation_alias=AliasChoices("folder", "SOURCEBOOK_FOLDER", "SOURCEBOOK_SOURCES"),
-        description="The folder of documents that the index follows.",
+        # SOURCEBOOK_SOURCES was its first name; it still works. An alias replaces the env name
+        # whole (pydantic-settings adds no prefix to it), so each must carry SOURCEBOOK_ itself:
+        # a plain FOLDER in the environment is no setting of ours.
+        validation_alias=AliasChoices("SOURCEBOOK_FOLDER", "SOURCEBOOK_SOURCES"),
+        description="The folder a new index follows (`sourcebook ingest` without a path); an "
+        "index, once built, follows the folder it was built from.",
     )
     chroma_url: str | None = Field(
         default=None,
