@@ -26,11 +26,24 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="store_true", help="log what happens")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    p = sub.add_parser("ingest", help="bring the index in step with the documents folder")
-    p.add_argument(
-        "paths", nargs="*", type=Path, help="a folder to index, or files/folders inside it"
+    p = sub.add_parser(
+        "ingest",
+        help="bring the index in step with the folder it follows",
+        description="An index follows one folder: the first `sourcebook ingest FOLDER` picks it "
+        "(without a path: SOURCEBOOK_FOLDER), and later runs without a path ingest that folder. "
+        "Another folder is refused unless --rebuild starts the index anew from it.",
     )
-    p.add_argument("--rebuild", action="store_true", help="drop the index and build it anew")
+    p.add_argument(
+        "paths",
+        nargs="*",
+        type=Path,
+        help="the folder to index (default: the one the index follows), or files/folders in it",
+    )
+    p.add_argument(
+        "--rebuild",
+        action="store_true",
+        help="drop the index and build it anew (from the folder given, which it then follows)",
+    )
     p.add_argument("--json", action="store_true", help="print the report as JSON")
 
     p = sub.add_parser("search", help="show the passages that best match a query")
@@ -87,7 +100,12 @@ def build_parser() -> argparse.ArgumentParser:
         description="Reconcile the folder once, then ingest each change as it settles; one line "
         "per change applied. SOURCEBOOK_WATCH_SETTLE_SECONDS sets how long a change must settle.",
     )
-    p.add_argument("path", type=Path, nargs="?", help="the folder (default: SOURCEBOOK_FOLDER)")
+    p.add_argument(
+        "path",
+        type=Path,
+        nargs="?",
+        help="the folder (default: the one the index follows; for a new index SOURCEBOOK_FOLDER)",
+    )
 
     p = sub.add_parser(
         "prepare", help="make the encoder and the reader ready on this machine (setup runs it once)"
@@ -261,14 +279,15 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_watch(args: argparse.Namespace) -> int:
+    from app.library import folder_to_ingest
     from app.watch import Applied, Watcher
     from ingest import IngestError, shown_name
 
     settings = _settings()
-    if args.path is not None:
-        settings = settings.model_copy(update={"folder": args.path})
-    if not settings.folder.is_dir():
-        raise IngestError(f"folder {settings.folder} does not exist; pass a folder to watch")
+    folder = folder_to_ingest(args.path, settings)  # the index's folder; another is refused
+    if not folder.is_dir():
+        raise IngestError(f"folder {folder} does not exist; pass the folder to watch")
+    settings = settings.model_copy(update={"folder": folder})
 
     def show(change: Applied) -> None:
         report = change.report
