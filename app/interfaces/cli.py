@@ -77,12 +77,19 @@ def build_parser() -> argparse.ArgumentParser:
         "serve",
         help="serve the chat window and the OpenAI-compatible API (/v1) on one port",
         description="Serve the chat window, Gradio's /ask API and an OpenAI-compatible API "
-        "(/v1/models, /v1/chat/completions). Beyond loopback it needs SOURCEBOOK_AUTH and/or "
-        "SOURCEBOOK_API_KEYS (README, 'Who may come in').",
+        "(/v1/models, /v1/chat/completions); with --no-ui, the OpenAI-compatible API alone. "
+        "Beyond loopback it needs SOURCEBOOK_AUTH and/or SOURCEBOOK_API_KEYS (README, 'Who may "
+        "come in').",
     )
     p.add_argument("--host", help="address to bind (default 127.0.0.1, SOURCEBOOK_HOST)")
     p.add_argument("--port", type=int, help="port (default 7860, SOURCEBOOK_PORT)")
     p.add_argument("--watch", action="store_true", help="keep the index in step with the folder")
+    p.add_argument(
+        "--no-ui",
+        action="store_true",
+        help="serve the OpenAI-compatible API (/v1) alone, without the chat window: for "
+        "SOURCEBOOK_API_KEYS without SOURCEBOOK_AUTH, or a headless host",
+    )
     p.add_argument(
         "--insecure",
         action="store_true",
@@ -274,7 +281,14 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     settings = _settings()
     host, port = args.host or settings.host, args.port or settings.port
-    serve(host=host, port=port, settings=settings, insecure=args.insecure, watch=args.watch)
+    serve(
+        host=host,
+        port=port,
+        settings=settings,
+        insecure=args.insecure,
+        watch=args.watch,
+        ui=not args.no_ui,
+    )
     return EXIT_OK
 
 

@@ -85,6 +85,19 @@ def test_beyond_loopback_needs_credentials_or_insecure() -> None:
         check_exposure("0.0.0.0", none, insecure=False)
 
 
+def test_tokens_without_logins_say_how_to_serve_the_api_alone(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    check_exposure("127.0.0.1", Credentials(keys=["k"]), insecure=False)
+    assert "nobody can log in to the chat window" in caplog.text
+    assert "`sourcebook serve --no-ui`" in caplog.text
+    caplog.clear()
+    check_exposure("0.0.0.0", Credentials(keys=["k"]), insecure=False, ui=False)
+    assert not caplog.text
+    with pytest.raises(AccessError, match="SOURCEBOOK_API_KEYS=token .the API's"):
+        check_exposure("0.0.0.0", Credentials(), insecure=False, ui=False)
+
+
 def gated_app(creds: Credentials) -> TestClient:
     app = FastAPI()
     app.include_router(make_login_router(creds))
