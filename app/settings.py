@@ -9,7 +9,9 @@ from typing import Literal
 from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-BUNDLED_CORPUS = Path(__file__).resolve().parent.parent / "corpus"
+# The sample documents, shipped inside the package (corpus/ at the repository's root links here),
+# so that an installed wheel has them too: the default folder, the int8 encoder's calibration.
+BUNDLED_CORPUS = Path(__file__).resolve().parent / "corpus"
 
 
 class Settings(BaseSettings):
