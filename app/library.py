@@ -101,6 +101,11 @@ def folder_to_ingest(path: Path | None, settings: Settings, *, rebuild: bool = F
             named, home, followed, named, named,
         )  # fmt: skip
     folder = path.expanduser().resolve() if path else (followed or named)
+    if followed and not path and not followed.is_dir():
+        raise IngestError(
+            f"{followed}, the folder the index in {home} follows, does not exist; if it moved, "
+            "run `sourcebook ingest --rebuild NEW-PLACE` to follow it there"
+        )
     if followed and folder != followed:
         if not rebuild:
             raise IngestError(other_folder(home, followed, folder))

@@ -148,3 +148,6 @@ def test_an_index_follows_one_folder_until_rebuilt_from_another(tmp_path: Path) 
     assert switched.returncode == 0, switched.stderr
     shown = json.loads(run("status").stdout)
     assert (shown["folder"], shown["documents"]) == (str(other), 1)
+    other.rename(tmp_path / "moved")  # the folder it follows is gone: say how to follow it
+    gone = run("ingest")
+    assert gone.returncode == 1 and "if it moved, run `sourcebook ingest --rebuild" in gone.stderr
