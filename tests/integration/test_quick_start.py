@@ -1,4 +1,4 @@
-"""The README's quick start, run as written in a fresh folder with a fresh index: the index ends up
+"""The README's quick start, run as written in a fresh clone with a fresh index: the index ends up
 following the folder the user named (issue 19: `sourcebook watch` and `serve --watch` without a
 path went back to the bundled corpus/ and reconciled the index to it). And the folder model
 itself: an index follows one folder; another is refused, with the way to switch."""
@@ -85,10 +85,10 @@ def status(env: dict[str, str], cwd: Path) -> dict[str, object]:
 
 
 def test_the_quick_start_leaves_the_index_following_the_named_folder(tmp_path: Path) -> None:
-    home, clone = tmp_path / "user", tmp_path / "clone"  # `~`, and the folder it runs in
+    home, clone = tmp_path / "user", tmp_path / "clone"  # `~`, and a fresh clone to run in
     papers = home / "papers"
     shutil.copytree(CORPUS, papers)
-    clone.mkdir()
+    subprocess.run(["git", "clone", "-q", str(REPO), str(clone)], check=True)
     env = quiet_env(HOME=str(home), SOURCEBOOK_WATCH_SETTLE_SECONDS="0.5")
     env["SOURCEBOOK_CACHE_DIR"] = str(Path("~/.cache/sourcebook").expanduser())  # prepared once
     lines = quick_start()
