@@ -236,3 +236,18 @@ def test_a_session_cookie_has_a_max_age_and_uploads_need_a_login() -> None:
     login = client.post("/login", data={"username": "ada", "password": SECRET})
     assert "Max-Age=43200" in login.headers["set-cookie"]
     assert client.post("/gradio_api/upload").json() == ["stored"]
+
+
+def test_the_api_alone_never_imports_gradio() -> None:
+    """`serve --no-ui` builds its app without the chat window's stack."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from app.interfaces.server import make_app; "
+        "from app.interfaces.access import Credentials; from app.settings import Settings; "
+        "make_app(Settings(), Credentials(keys=['k']), '127.0.0.1', 1, ui=False); "
+        "print('gradio' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
