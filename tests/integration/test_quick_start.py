@@ -13,6 +13,7 @@ import subprocess
 import threading
 import time
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -37,6 +38,8 @@ def quick_start() -> list[str]:
 class Running:
     """A long-running command of the sequence (watch, serve --watch); its output, as it comes."""
 
+    started: list[subprocess.Popen[str]] = []  # each is killed at the end, even on a failure
+
     def __init__(self, line: str, env: dict[str, str], cwd: Path) -> None:
         self.proc = subprocess.Popen(
             ["bash", "-c", f"exec {line}"],
@@ -46,6 +49,7 @@ class Running:
             stderr=subprocess.STDOUT,
             text=True,
         )
+        Running.started.append(self.proc)
         self.lines: list[str] = []
         assert self.proc.stdout is not None
         threading.Thread(target=self.lines.extend, args=(self.proc.stdout,), daemon=True).start()
@@ -84,6 +88,17 @@ def status(env: dict[str, str], cwd: Path) -> dict[str, object]:
     return dict(json.loads(out.stdout))
 
 
+@pytest.fixture
+def nothing_left_running() -> Iterator[None]:
+    yield
+    for proc in Running.started:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    Running.started.clear()
+
+
+@pytest.mark.usefixtures("nothing_left_running")
 def test_the_quick_start_leaves_the_index_following_the_named_folder(tmp_path: Path) -> None:
     home, clone = tmp_path / "user", tmp_path / "clone"  # `~`, and a fresh clone to run in
     papers = home / "papers"
@@ -104,7 +119,7 @@ def test_the_quick_start_leaves_the_index_following_the_named_folder(tmp_path: P
             port = free_port()
             serve = Running(line.replace("7860", str(port)), env, clone)
             url = f"http://127.0.0.1:{port}"
-            wait_listening(url + "/v1/models", serve.proc)
+            wait_listening(url + "/v1/models", serve.proc)  # type: ignore[arg-type]
             (papers / "served.txt").write_text(NEW_FILE.replace("Society", "Club"))
             deadline = time.monotonic() + DEADLINE
             while "served.txt" not in sources_for(url, "Which club met in Khujand in 2031?"):
