@@ -4,7 +4,9 @@ A question file holds one JSON object a line:
 
     id            a short name
     question      what the user types
-    history       earlier user turns of the same conversation, oldest first (asked first)
+    history       earlier user turns of the same conversation, oldest first: each is asked
+                  first, and the question is asked after them with the whole conversation
+                  (the turns and the answers they got), as the chat window would
     answerable    false when the documents do not hold the answer: the right reply is a refusal
     must_include  groups of strings; every group must match the answer text (a group matches
                   when any of its strings occurs, case-insensitive, white space folded)
@@ -29,9 +31,13 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from app.answering.followup import Turn
 from app.answering.pipeline import answer
 from app.answering.types import Answer
-from app.settings import Settings, get_settings
+from app.library import followed_folder
+from app.settings import Settings
+
+Ask = Callable[..., Answer]  # answer()'s signature: (question, history, settings=...)
 
 SAMPLE_QUESTIONS = Path(__file__).resolve().parent / "sample_questions.jsonl"
 
@@ -130,21 +136,33 @@ def share(values: list[bool]) -> float | None:
     return round(sum(values) / len(values), 4) if values else None
 
 
+def ask_in_turn(row: dict[str, Any], settings: Settings | None, ask: Ask = answer) -> Answer:
+    """The answer to `row`'s question, asked after its earlier turns, each asked in turn with
+    the conversation so far (user turns and the answers they got)."""
+    history: list[Turn] = []
+    for earlier in row.get("history", []):
+        reply = ask(earlier, list(history), settings=settings)
+        history += [
+            {"role": "user", "content": earlier},
+            {"role": "assistant", "content": reply.text},
+        ]
+    return ask(row["question"], history, settings=settings)
+
+
 def evaluate(
     questions_file: Path,
     *,
     settings: Settings | None = None,
     gold_dir: Path | None = None,
     on_graded: Callable[[Graded], None] | None = None,
+    ask: Ask = answer,
 ) -> Report:
-    """Ask every question of `questions_file` (earlier turns first) and grade the answers."""
+    """Ask every question of `questions_file` (its earlier turns first) and grade the answers."""
     rows = load_questions(questions_file)
-    folder = (settings or get_settings()).folder
-    grader = Grader(gold_dir or find_gold_dir(questions_file, folder))
+    grader = Grader(gold_dir or find_gold_dir(questions_file, followed_folder(settings)))
     graded = []
     for row in rows:
-        history = [{"role": "user", "content": h} for h in row.get("history", [])]
-        a = answer(row["question"], history, settings=settings)
+        a = ask_in_turn(row, settings, ask)
         g = grader.grade(row, a)
         graded.append(g)
         if on_graded:

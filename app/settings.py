@@ -9,7 +9,9 @@ from typing import Literal
 from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-BUNDLED_CORPUS = Path(__file__).resolve().parent.parent / "corpus"
+# The sample documents, shipped inside the package (corpus/ at the repository's root links here),
+# so that an installed wheel has them too: the default folder, the int8 encoder's calibration.
+BUNDLED_CORPUS = Path(__file__).resolve().parent / "corpus"
 
 
 class Settings(BaseSettings):
@@ -25,9 +27,12 @@ class Settings(BaseSettings):
     )
     folder: Path = Field(
         default=BUNDLED_CORPUS,
-        # SOURCEBOOK_SOURCES was its first name; it still works.
-        validation_alias=AliasChoices("folder", "SOURCEBOOK_FOLDER", "SOURCEBOOK_SOURCES"),
-        description="The folder of documents that the index follows.",
+        # SOURCEBOOK_SOURCES was its first name; it still works. An alias replaces the env name
+        # whole (pydantic-settings adds no prefix to it), so each must carry SOURCEBOOK_ itself:
+        # a plain FOLDER in the environment is no setting of ours.
+        validation_alias=AliasChoices("SOURCEBOOK_FOLDER", "SOURCEBOOK_SOURCES"),
+        description="The folder a new index follows (`sourcebook ingest` without a path); an "
+        "index, once built, follows the folder it was built from.",
     )
     chroma_url: str | None = Field(
         default=None,

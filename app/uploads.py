@@ -22,7 +22,9 @@ UPLOADS = "uploads"  # the folder, inside the documents folder, that uploads are
 MAX_NAME_BYTES = 200  # an upload's name; room is left for " (2)" within the file system's 255
 
 
-def save_upload(filename: str, data: bytes, settings: Settings | None = None) -> Path:
+def save_upload(
+    filename: str, data: bytes, settings: Settings | None = None, *, folder: Path | None = None
+) -> Path:
     """Store an uploaded file in the documents folder's uploads/ (not ingested yet); return
     where. It never replaces a file: a name already taken gets a number, `report (2).pdf`. It
     never writes through a link: the bytes go to a new file (O_EXCL, O_NOFOLLOW) that is then
@@ -41,7 +43,7 @@ def save_upload(filename: str, data: bytes, settings: Settings | None = None) ->
             f"{name} is {len(data) / 1e6:.1f} MB; the limit is {settings.max_upload_mb:g} MB "
             "(SOURCEBOOK_MAX_UPLOAD_MB)"
         )
-    folder = settings.folder.resolve()
+    folder = (folder or settings.folder).resolve()  # the folder the index follows
     uploads = _open_uploads(folder)
     part = f".{secrets.token_hex(8)}.part"
     try:

@@ -14,6 +14,7 @@ from ingest.pipeline import (
     Skipped,
     ingest_folder,
     list_files,
+    other_folder,
 )
 from ingest.stream import content_hash
 
@@ -31,6 +32,7 @@ __all__ = [
     "content_hash",
     "ingest_folder",
     "list_files",
+    "other_folder",
     "load",
     "page_image_bounded",
     "safe_name",

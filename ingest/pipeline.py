@@ -23,6 +23,7 @@ __all__ = [
     "Skipped",
     "ingest_folder",
     "list_files",
+    "other_folder",
 ]
 
 log = logging.getLogger(__name__)
@@ -104,8 +105,8 @@ def _resolve_paths(folder: Path, paths: list[Path]) -> tuple[list[Path], list[st
             if not absolute.exists():
                 raise IngestError(f"{path} does not exist")
             raise IngestError(
-                f"{path} is outside the ingested folder {folder}; pass a folder to index "
-                "that folder instead, or set SOURCEBOOK_SOURCES"
+                f"{path} is outside the folder the index follows ({folder}); only files and "
+                "folders inside it can be ingested one by one"
             )
         if absolute.is_dir():
             listing = list_files(absolute)
@@ -127,11 +128,10 @@ def ingest_folder(
     max_file_mb: float = 50.0,
     progress: Progress | None = None,
 ) -> IngestReport:
-    """Bring the index in step with `folder` (or with just `paths` inside it)."""
+    """Bring the index in step with `folder` (or with just `paths` inside it). An index follows
+    the folder it was built from: another folder is refused unless `rebuild` starts it anew."""
     if not folder.is_dir():
-        raise IngestError(
-            f"folder {folder} does not exist; set SOURCEBOOK_SOURCES or pass a folder"
-        )
+        raise IngestError(f"folder {folder} does not exist; pass the folder to index")
     folder = folder.resolve()
     started = time.monotonic()
     with ingest_lock(config.home):
@@ -139,9 +139,21 @@ def ingest_folder(
             delete_index(config)
         index = open_index(config)
         try:
+            followed = index.meta().get("folder")
+            if followed and Path(followed) != folder:
+                raise IngestError(other_folder(config.home, Path(followed), folder))
             return _run(index, folder, paths, max_file_mb, progress, started)
         finally:
             index.close()
+
+
+def other_folder(home: Path, followed: Path, folder: Path) -> str:
+    """Why an index does not take another folder, and the command that makes it."""
+    return (
+        f"the index in {home} follows {followed}, not {folder}; to follow {folder} instead, "
+        f"run `sourcebook ingest --rebuild {folder}` (it drops what the index holds of "
+        f"{followed}), or give {folder} an index of its own with another SOURCEBOOK_HOME"
+    )
 
 
 def _run(

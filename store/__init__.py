@@ -10,7 +10,7 @@ from store.errors import (
     StoreError,
     StoreUnavailableError,
 )
-from store.index import Index, Synced, delete_index, open_index
+from store.index import Index, Synced, delete_index, followed_folder, open_index
 from store.lock import ingest_lock
 from store.search import Hit, search
 from store.textdb import StoredText
@@ -29,6 +29,7 @@ __all__ = [
     "StoredText",
     "Synced",
     "delete_index",
+    "followed_folder",
     "ingest_lock",
     "load_model",
     "make_embeddings",

@@ -292,6 +292,20 @@ def open_index(config: IndexConfig, *, model: Embedder | None = None) -> Index:
     return index
 
 
+def followed_folder(home: Path) -> Path | None:
+    """The folder the index in `home` follows (the one it was built from; recorded when its
+    first ingest began), without opening Chroma; None when nothing was ingested there."""
+    db = home / "sourcebook.sqlite"
+    if not db.exists():
+        return None
+    textdb = TextDB(db)
+    try:
+        folder = textdb.get_meta().get("folder")
+    finally:
+        textdb.close()
+    return Path(folder) if folder else None
+
+
 def delete_index(config: IndexConfig) -> None:
     """Remove an index entirely: its collection (as built, and as now configured), its records
     and its SQLite side."""

@@ -23,6 +23,34 @@ def make_pdf(pages: list[str]) -> bytes:
         )
         objects.append(b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream")
     objects.append(b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>")
+    return pdf_file(objects)
+
+
+def endless_page_pdf(depth: int = 10, fanout: int = 10) -> bytes:
+    """A 2 kB PDF whose one page takes about an hour to draw: form XObjects that each draw the
+    next one `fanout` times, `depth` deep (10**10 fills; 10**5 take ~0.4 s here)."""
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R "
+        b"/Resources << /XObject << /X 5 0 R >> >> >>",
+        b"<< /Length 5 >>\nstream\n/X Do\nendstream",
+    ]
+    for level in range(depth):
+        last = level == depth - 1
+        body = b"0 0 10 10 re f" if last else b" ".join([b"/X Do"] * fanout)
+        inner = b"" if last else b" /Resources << /XObject << /X %d 0 R >> >>" % (6 + level)
+        objects.append(
+            b"<< /Type /XObject /Subtype /Form /BBox [0 0 595 842]%s /Length %d >>\nstream\n"
+            % (inner, len(body))
+            + body
+            + b"\nendstream"
+        )
+    return pdf_file(objects)
+
+
+def pdf_file(objects: list[bytes]) -> bytes:
+    """A PDF file of numbered `objects` (the first is the catalog), with its cross-reference."""
     out = bytearray(b"%PDF-1.4\n")
     offsets = []
     for n, body in enumerate(objects, start=1):

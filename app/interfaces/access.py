@@ -137,16 +137,30 @@ def load_credentials(settings: Settings) -> Credentials:
     )
 
 
-def check_exposure(host: str, credentials: Credentials, insecure: bool) -> None:
-    """Refuse to serve beyond loopback without credentials, unless told `insecure`."""
+def check_exposure(host: str, credentials: Credentials, insecure: bool, ui: bool = True) -> None:
+    """Refuse to serve beyond loopback without credentials that open what is served, unless
+    told `insecure`. Without the chat window (`ui` False) only bearer tokens open anything."""
+    if not ui and credentials.logins and not credentials.keys:
+        raise AccessError(
+            "--no-ui serves only the OpenAI-compatible API (/v1), which takes bearer tokens, not "
+            "logins: set SOURCEBOOK_API_KEYS=token (SOURCEBOOK_AUTH is for the chat window)"
+        )
     if is_loopback(host) or credentials.required:
-        if not credentials.logins and credentials.keys:
-            log.warning("no SOURCEBOOK_AUTH: nobody can log in to the chat window")
+        if ui and not credentials.logins and credentials.keys:
+            log.warning(
+                "no SOURCEBOOK_AUTH: nobody can log in to the chat window; to serve the API "
+                "alone, run `sourcebook serve --no-ui`, or set SOURCEBOOK_AUTH=user:password"
+            )
         return
     if not insecure:
+        what = (
+            "SOURCEBOOK_AUTH=user:password (the chat window's login) and "
+            "SOURCEBOOK_API_KEYS=token (the HTTP APIs)"
+            if ui
+            else "SOURCEBOOK_API_KEYS=token (the API's bearer tokens)"
+        )
         raise AccessError(
-            f"refusing to serve on {host} without credentials: set SOURCEBOOK_AUTH=user:password "
-            "(the chat window's login) and SOURCEBOOK_API_KEYS=token (the HTTP APIs), "
+            f"refusing to serve on {host} without credentials: set {what}, "
             "or pass --insecure to let in anyone who can reach it"
         )
     log.warning("serving on %s to anyone who can reach it (--insecure)", host)

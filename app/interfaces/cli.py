@@ -11,91 +11,12 @@ import sys
 import threading
 import time
 from dataclasses import asdict
-from pathlib import Path
 from typing import Any
+
+from app.interfaces.arguments import build_parser
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_SKIPPED = 0, 1, 2, 3
 log = logging.getLogger("sourcebook")
-
-
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="sourcebook",
-        description="Answers from a folder of documents, every claim cited to an exact quote.",
-    )
-    parser.add_argument("-v", "--verbose", action="store_true", help="log what happens")
-    sub = parser.add_subparsers(dest="command", required=True)
-
-    p = sub.add_parser("ingest", help="bring the index in step with the documents folder")
-    p.add_argument(
-        "paths", nargs="*", type=Path, help="a folder to index, or files/folders inside it"
-    )
-    p.add_argument("--rebuild", action="store_true", help="drop the index and build it anew")
-    p.add_argument("--json", action="store_true", help="print the report as JSON")
-
-    p = sub.add_parser("search", help="show the passages that best match a query")
-    p.add_argument("query")
-    p.add_argument("-k", type=int, default=5, help="how many passages (default 5)")
-    p.add_argument("--source", action="append", help="only this document (repeatable)")
-    p.add_argument("--json", action="store_true")
-
-    p = sub.add_parser("ask", help="answer a question with cited quotes")
-    p.add_argument("question")
-    p.add_argument("--source", action="append", help="only this document (repeatable)")
-    p.add_argument("--json", action="store_true", help="print the whole Answer as JSON")
-
-    p = sub.add_parser(
-        "eval",
-        help="grade answers on a question file (format: README, 'Answer quality')",
-        description="Ask every question of a JSON-lines question file and grade the answers. "
-        "Without FILE: the sample questions about the bundled corpus.",
-    )
-    p.add_argument("file", type=Path, nargs="?", help="a question file (default: the sample)")
-    p.add_argument(
-        "--gold-dir",
-        type=Path,
-        help="folder of the files that gold_sources name (default: corpus/ beside FILE, "
-        "else the documents folder)",
-    )
-    p.add_argument("--details", action="store_true", help="one line per question")
-    p.add_argument("--json", action="store_true")
-
-    p = sub.add_parser(
-        "serve",
-        help="serve the chat window and the OpenAI-compatible API (/v1) on one port",
-        description="Serve the chat window, Gradio's /ask API and an OpenAI-compatible API "
-        "(/v1/models, /v1/chat/completions). Beyond loopback it needs SOURCEBOOK_AUTH and/or "
-        "SOURCEBOOK_API_KEYS (README, 'Who may come in').",
-    )
-    p.add_argument("--host", help="address to bind (default 127.0.0.1, SOURCEBOOK_HOST)")
-    p.add_argument("--port", type=int, help="port (default 7860, SOURCEBOOK_PORT)")
-    p.add_argument("--watch", action="store_true", help="keep the index in step with the folder")
-    p.add_argument(
-        "--insecure",
-        action="store_true",
-        help="serve beyond loopback without credentials: anyone who can reach it gets in",
-    )
-
-    sub.add_parser(
-        "mcp",
-        help="run a Model Context Protocol server over stdio (tools: search, ask, open_source)",
-    )
-
-    p = sub.add_parser(
-        "watch",
-        help="keep the index in step with the folder as files change (Ctrl-C stops)",
-        description="Reconcile the folder once, then ingest each change as it settles; one line "
-        "per change applied. SOURCEBOOK_WATCH_SETTLE_SECONDS sets how long a change must settle.",
-    )
-    p.add_argument("path", type=Path, nargs="?", help="the folder (default: SOURCEBOOK_FOLDER)")
-
-    p = sub.add_parser(
-        "prepare", help="make the encoder and the reader ready on this machine (setup runs it once)"
-    )
-    p.add_argument("--remeasure", action="store_true", help="measure the backends again")
-
-    sub.add_parser("status", help="show what the index holds")
-    return parser
 
 
 def quiet_libraries(verbose: bool) -> None:
@@ -256,19 +177,27 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     settings = _settings()
     host, port = args.host or settings.host, args.port or settings.port
-    serve(host=host, port=port, settings=settings, insecure=args.insecure, watch=args.watch)
+    serve(
+        host=host,
+        port=port,
+        settings=settings,
+        insecure=args.insecure,
+        watch=args.watch,
+        ui=not args.no_ui,
+    )
     return EXIT_OK
 
 
 def cmd_watch(args: argparse.Namespace) -> int:
+    from app.library import folder_to_ingest
     from app.watch import Applied, Watcher
     from ingest import IngestError, shown_name
 
     settings = _settings()
-    if args.path is not None:
-        settings = settings.model_copy(update={"folder": args.path})
-    if not settings.folder.is_dir():
-        raise IngestError(f"folder {settings.folder} does not exist; pass a folder to watch")
+    folder = folder_to_ingest(args.path, settings)  # the index's folder; another is refused
+    if not folder.is_dir():
+        raise IngestError(f"folder {folder} does not exist; pass the folder to watch")
+    settings = settings.model_copy(update={"folder": folder})
 
     def show(change: Applied) -> None:
         report = change.report

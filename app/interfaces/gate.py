@@ -81,16 +81,17 @@ def identify(credentials: Credentials, headers: dict[str, str], api: bool = Fals
 class Gate:
     """ASGI middleware: lets a request through only with credentials (see the module doc)."""
 
-    def __init__(self, app: ASGIApp, credentials: Credentials) -> None:
+    def __init__(self, app: ASGIApp, credentials: Credentials, api_only: bool = False) -> None:
         self.app = app
         self.credentials = credentials
+        self.api_only = api_only  # no chat window: every route is the API's (tokens only)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] not in ("http", "websocket") or scope["path"] in OPEN_PATHS:
             await self.app(scope, receive, send)
             return
         headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
-        api = scope["path"] == "/v1" or scope["path"].startswith("/v1/")
+        api = self.api_only or scope["path"] == "/v1" or scope["path"].startswith("/v1/")
         user = identify(self.credentials, headers, api)
         if user is not None and takes_files(scope["path"]) and not self.credentials.may_write(user):
             await JSONResponse(LOGIN_TO_UPLOAD, status_code=403)(scope, receive, send)

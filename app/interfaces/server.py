@@ -1,6 +1,7 @@
 """`sourcebook serve`: one server, one port, for the chat window (Gradio), the OpenAI-compatible
-API (/v1) and Gradio's own API (/ask), behind the login and token checks when credentials are
-set (and refusing to start beyond loopback without them, unless told --insecure)."""
+API (/v1) and Gradio's own API (/ask), or with --no-ui the OpenAI-compatible API alone; behind
+the login and token checks when credentials are set (and refusing to start beyond loopback
+without them, unless told --insecure)."""
 
 from __future__ import annotations
 
@@ -47,21 +48,27 @@ def make_app(
     host: str,
     port: int,
     watcher: Watcher | None = None,
+    *,
+    ui: bool = True,
 ) -> tuple[FastAPI, Callable[[], None]]:
-    """The whole server as one ASGI app: routes of our own first, the chat window at / last;
-    and what ends the window's open streams."""
-    from app.interfaces import ui  # gradio is imported only when the window is served
-
+    """The whole server as one ASGI app: routes of our own first, the chat window at / last
+    (unless `ui` is False: the API alone, and gradio never imported); and what ends the
+    window's open streams."""
     app = FastAPI(title="Sourcebook", docs_url=None, redoc_url=None, openapi_url=None)
     openai_api.install(app, settings)
     if credentials.required:
-        app.include_router(make_login_router(credentials, make_throttle(settings)))
-        app.add_middleware(Gate, credentials=credentials)
+        if ui:
+            app.include_router(make_login_router(credentials, make_throttle(settings)))
+        app.add_middleware(Gate, credentials=credentials, api_only=not ui)
     # Added last, so outermost: no route, open or gated, reads past its limit.
     limits = make_limits(settings.max_request_mb, settings.max_upload_mb)
     app.add_middleware(BodyLimit, limit_of=limits)
+    if not ui:
+        return app, lambda: None
+    from app.interfaces import ui as window  # gradio is imported only when the window is served
+
     user_of = make_user_of(credentials) if credentials.required else None
-    end_streams = ui.mount(
+    end_streams = window.mount(
         app,
         settings,
         host=host,
@@ -103,17 +110,19 @@ def serve(
     *,
     insecure: bool = False,
     watch: bool = False,
+    ui: bool = True,
 ) -> None:
     """Serve on http://host:port until interrupted; an AccessError if that would let in anyone
-    beyond this machine. With `watch`, the index follows the folder meanwhile."""
+    beyond this machine. With `watch`, the index follows the folder meanwhile; without `ui`,
+    only the OpenAI-compatible API is served (no chat window, no Gradio API)."""
     settings = settings or get_settings()
     credentials = load_credentials(settings)
-    check_exposure(host, credentials, insecure)
+    check_exposure(host, credentials, insecure, ui)
     check_port(host, port)
     library.warm_up(settings)
     watcher = Watcher(settings).start() if watch else None
     try:
-        app, end_streams = make_app(settings, credentials, host, port, watcher)
+        app, end_streams = make_app(settings, credentials, host, port, watcher, ui=ui)
         config = uvicorn.Config(
             app, host=host, port=port, log_level="warning", timeout_graceful_shutdown=5
         )

@@ -185,11 +185,12 @@ def store_uploads(
     temporary file in the cache for each file (6.31, `File._process_single_file`); Gradio has
     still checked that each path lies in its upload folder."""
     saved, notes, problems = [], [], []
+    folder = library.followed_folder(settings)
     for file in files:
         path = Path(str(file["path"]))
         name = str(file.get("orig_name") or path.name)
         try:
-            stored = uploads.save_upload(name, path.read_bytes(), settings)
+            stored = uploads.save_upload(name, path.read_bytes(), settings, folder=folder)
             saved.append(stored)
             note = uploads.upload_note(name, stored)
             notes += [note] if note else []

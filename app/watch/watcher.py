@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from app.library import ingest, list_sources
+from app.library import followed_folder, ingest, list_sources
 from app.settings import Settings, get_settings
 from app.watch.events import listen
 from app.watch.status import Applied, WatchStatus, applied, state_of, summarize
@@ -62,7 +62,8 @@ class _Batch:
 
 
 class Watcher:
-    """Keeps the index in step with `settings.folder` while it runs (`start`, `stop`, or `with`)."""
+    """Keeps the index in step with the folder it follows while it runs (`start`, `stop`, or
+    `with`): the folder it was built from, or for a new index `settings.folder`."""
 
     def __init__(
         self,
@@ -72,7 +73,7 @@ class Watcher:
         on_problem: Callable[[str], None] | None = None,
     ) -> None:
         self.settings = settings or get_settings()
-        self.folder = Path(os.path.realpath(self.settings.folder.expanduser()))
+        self.folder = Path(os.path.realpath(followed_folder(self.settings)))
         self._settle = self.settings.watch_settle_seconds
         self._on_change = on_change
         self._on_problem = on_problem

@@ -171,6 +171,38 @@ def test_a_bad_login_setting_is_one_line_without_the_password(tmp_path: Path) ->
     ]
 
 
+def test_api_keys_alone_serve_the_api_without_the_window(corpus_settings, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    # Issue 19: tokens without logins gave a chat window that nobody could log in to; --no-ui
+    # serves the OpenAI-compatible API alone (no window, no Gradio API), on any address.
+    env = quiet_env(SOURCEBOOK_HOME=str(corpus_settings.home), SOURCEBOOK_API_KEYS=KEYS[0])
+    log = tmp_path / "serve.log"
+    with serving(env, log, "--no-ui", host="0.0.0.0") as url:
+        client = openai.OpenAI(base_url=url + "/v1", api_key=KEYS[0])
+        question = {"role": "user", "content": CO_HOSTS}
+        r = client.chat.completions.create(model="sourcebook", messages=[question])  # type: ignore[list-item]
+        assert r.choices[0].message.content and r.citations  # type: ignore[attr-defined]
+        refused(httpx.get(url + "/v1/models"))
+        token = {"Authorization": f"Bearer {KEYS[0]}"}
+        for path in ("/", "/config", "/gradio_api/info", "/login"):
+            assert httpx.get(url + path, headers=token).status_code == 404, path
+        assert httpx.get(url + "/", headers={"Accept": "text/html"}).status_code == 401
+    assert "nobody can log in" not in log.read_text()
+
+
+def test_logins_alone_do_not_open_the_api_alone(tmp_path: Path) -> None:
+    env = quiet_env(SOURCEBOOK_HOME=str(tmp_path / "home"), SOURCEBOOK_AUTH=f"{USER}:{PASSWORD}")
+    out = subprocess.run(
+        [SOURCEBOOK, "serve", "--no-ui", "--port", str(free_port())],
+        env=env, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert out.returncode == 1
+    assert out.stderr.strip().splitlines() == [
+        "sourcebook: error: --no-ui serves only the OpenAI-compatible API (/v1), which takes "
+        "bearer tokens, not logins: set SOURCEBOOK_API_KEYS=token (SOURCEBOOK_AUTH is for the "
+        "chat window)"
+    ]
+
+
 def test_insecure_serves_anyone(corpus_settings, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     env = quiet_env(SOURCEBOOK_HOME=str(corpus_settings.home))
     log = tmp_path / "serve.log"

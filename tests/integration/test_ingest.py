@@ -8,14 +8,16 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
 import pytest
 
 from app.library import forget_open_indexes, get_index, ingest
-from ingest import IngestError
+from ingest import IngestError, LoadError, page_image_bounded
 from store import IndexMismatchError
+from tests.documents import HTML_PAGE, endless_page_pdf, make_pdf
 from tests.helpers import blocking_file, chunk_ids, many_files
 
 pytestmark = pytest.mark.integration
@@ -180,3 +182,34 @@ def chunks_in(db: Path) -> int:
             return int(c.execute("SELECT COUNT(*) FROM chunks").fetchone()[0])
     except sqlite3.Error:
         return 0
+
+
+def test_a_page_picture_past_its_bound_leaves_a_running_ingest_alone(
+    make_settings, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    # Issue 19: a page picture for the viewer that timed out stopped the one shared worker, and
+    # the ingest's parse under way died with it, reported as a malformed file. Here pictures of
+    # a page that takes an hour to draw time out, one after another, for the whole ingest.
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    for i in range(8):  # HTML and PDF are parsed in a worker, as every format but plain text
+        (folder / f"page-{i}.html").write_text(HTML_PAGE.replace("Rogun", f"Rogun-{i}"))
+        (folder / f"report-{i}.pdf").write_bytes(make_pdf([f"Report {i} on the Vakhsh river."]))
+    endless, stop, timeouts = endless_page_pdf(), threading.Event(), []
+
+    def draw_pictures() -> None:
+        while not stop.is_set():
+            try:
+                page_image_bounded(Path("endless.pdf"), endless, 1, seconds=1)
+            except LoadError as e:
+                timeouts.append(str(e))
+
+    pictures = threading.Thread(target=draw_pictures)
+    pictures.start()
+    try:
+        report = ingest(settings=make_settings(folder=folder))
+    finally:
+        stop.set()
+        pictures.join()
+    assert report.skipped == [] and report.added == 16
+    assert timeouts and all("took longer than 1 s" in t for t in timeouts)

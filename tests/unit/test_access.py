@@ -85,6 +85,19 @@ def test_beyond_loopback_needs_credentials_or_insecure() -> None:
         check_exposure("0.0.0.0", none, insecure=False)
 
 
+def test_tokens_without_logins_say_how_to_serve_the_api_alone(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    check_exposure("127.0.0.1", Credentials(keys=["k"]), insecure=False)
+    assert "nobody can log in to the chat window" in caplog.text
+    assert "`sourcebook serve --no-ui`" in caplog.text
+    caplog.clear()
+    check_exposure("0.0.0.0", Credentials(keys=["k"]), insecure=False, ui=False)
+    assert not caplog.text
+    with pytest.raises(AccessError, match="SOURCEBOOK_API_KEYS=token .the API's"):
+        check_exposure("0.0.0.0", Credentials(), insecure=False, ui=False)
+
+
 def gated_app(creds: Credentials) -> TestClient:
     app = FastAPI()
     app.include_router(make_login_router(creds))
@@ -223,3 +236,18 @@ def test_a_session_cookie_has_a_max_age_and_uploads_need_a_login() -> None:
     login = client.post("/login", data={"username": "ada", "password": SECRET})
     assert "Max-Age=43200" in login.headers["set-cookie"]
     assert client.post("/gradio_api/upload").json() == ["stored"]
+
+
+def test_the_api_alone_never_imports_gradio() -> None:
+    """`serve --no-ui` builds its app without the chat window's stack."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from app.interfaces.server import make_app; "
+        "from app.interfaces.access import Credentials; from app.settings import Settings; "
+        "make_app(Settings(), Credentials(keys=['k']), '127.0.0.1', 1, ui=False); "
+        "print('gradio' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"

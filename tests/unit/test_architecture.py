@@ -30,7 +30,7 @@ ALLOWED = {
     "app.library": {"app.settings", "ingest", "store"},
     "app.uploads": {"app.settings", "ingest", "store"},
     "app.settings": set(),
-    "app.evaluation": {"app.answering", "app.settings"},
+    "app.evaluation": {"app.answering", "app.library", "app.settings"},
     "app.watch": {"app.watch", "app.library", "app.settings", "ingest", "store"},
     # The front door, app/__init__.py: the library and its LangChain parts, never a server.
     "app": {
