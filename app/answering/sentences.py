@@ -1,4 +1,5 @@
-"""Split text into sentences, keeping each one's exact offsets."""
+"""Split text into what an answer can quote, keeping exact offsets: sentences, and code blocks
+whole (a fenced block, as Markdown writes it and as ingest renders an HTML `<pre>`)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,9 @@ ABBREVIATIONS = frozenset(
 END = re.compile(r"""[.!?]+["'”’)\]]*(?=\s+["'“‘(\[]?[A-Z0-9가-힣])""")
 LIST_MARKER = re.compile(r"^\s*(?:\d{1,3}|[ivxlcIVXLC]{1,5}|[a-zA-Z])\s*$")
 SOFT_WRAP_WIDTH = 60  # a line shorter than this ends where it ends (headings, list items)
+FENCE = re.compile(r"^[ \t]*(```|~~~)[^\n]*\n", re.MULTILINE)
+# Nothing to quote: a section number ("12.3."), a bullet, a permalink mark.
+NOT_PROSE = re.compile(r"^[\s\d.§¶#*•·\-–—()\[\]]*$")
 
 
 def _line_spans(text: str) -> list[tuple[int, int]]:
@@ -100,4 +104,36 @@ def merge_short_runs(
             close()
             out.append((start, end))
     close()
+    return out
+
+
+def code_blocks(text: str) -> list[tuple[int, int, int, int]]:
+    """Fenced code blocks as (start, end, code start, code end): the whole block with its fences,
+    and the code inside. A fence left open runs to the end of the text (a passage may cut one)."""
+    out = []
+    pos = 0
+    while m := FENCE.search(text, pos):
+        close = re.compile(rf"^[ \t]*{re.escape(m.group(1))}[ \t]*$", re.MULTILINE)
+        end = close.search(text, m.end())
+        code_end = end.start() if end else len(text)
+        block_end = end.end() if end else len(text)
+        inner = text[m.end() : code_end].rstrip()
+        out.append((m.start(), block_end, m.end(), m.end() + len(inner)))
+        pos = max(block_end, m.end())
+    return out
+
+
+def quotable_units(text: str, offset: int = 0) -> list[tuple[int, int, bool]]:
+    """(start, end, is_code) of what can be quoted from `text`, in order, shifted by `offset`:
+    each code block's code whole, and the sentences of the prose around them (short runs of lines
+    joined, see merge_short_runs); section numbers and marks alone are left out."""
+    out: list[tuple[int, int, bool]] = []
+    pos = 0
+    for start, end, code_start, code_end in [*code_blocks(text), (len(text),) * 4]:
+        prose = text[pos:start]
+        spans = merge_short_runs(prose, split_sentences(prose, pos), pos)
+        out += [(s + offset, e + offset, False) for s, e in spans if not NOT_PROSE.match(text[s:e])]
+        if code_end > code_start:
+            out.append((code_start + offset, code_end + offset, True))
+        pos = end
     return out

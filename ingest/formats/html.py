@@ -1,4 +1,5 @@
-"""HTML to main text: navigation, scripts and styles dropped; headings give heading paths."""
+"""HTML to main text: navigation, scripts and styles dropped; headings give heading paths; a
+`<pre>` block becomes a fenced code block (the answerer quotes it whole)."""
 
 from __future__ import annotations
 
@@ -99,6 +100,15 @@ def walk(node: Any, out: HtmlText, pre: bool = False) -> None:
         if name in DROP or str(child.get("role", "")).lower() in ROLE_DROP:
             continue
         if child.get("hidden") is not None or child.get("aria-hidden") == "true":
+            continue
+        if name == "a" and "headerlink" in (child.get("class") or []):
+            continue  # a heading's permalink mark (¶), not text
+        if name == "pre" and not pre:
+            code = child.get_text().strip("\n")
+            if code.strip():  # a code block, fenced as Markdown writes one: quoted whole
+                out.block_break()
+                out.text(f"```\n{code}\n```", pre=True)
+                out.block_break()
             continue
         if name in BLOCK:
             out.block_break(strong=name not in ("br", "li", "tr", "td", "th", "dt", "dd"))
