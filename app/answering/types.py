@@ -33,13 +33,29 @@ class Citation:
         None  # a spreadsheet's or CSV's row the quote starts in, as the file numbers it
     )
     row_end: int | None = None  # ... and the row it ends in
+    # The words of the quote that answer the question (the place, the date, the name), as
+    # offsets into the document like start and end; None when the reader is not sure of them.
+    answer_start: int | None = None
+    answer_end: int | None = None
+    code: bool = False  # the quote is a code block, quoted whole (keep its lines as they are)
 
     @classmethod
-    def of(cls, n: int, hit: Hit, start: int, end: int, score: float) -> Citation:
+    def of(
+        cls,
+        n: int,
+        hit: Hit,
+        start: int,
+        end: int,
+        score: float,
+        answer: tuple[int, int] | None = None,
+        code: bool = False,
+    ) -> Citation:
         """Citation `n` of the document span [start:end] inside `hit`'s passage. The quote is cut
         from the passage itself, so it is verbatim by construction."""
         if not hit.start <= start < end <= hit.end:
             raise ValueError(f"[{start}:{end}] is not inside {hit.source} [{hit.start}:{hit.end}]")
+        if answer is not None and not start <= answer[0] < answer[1] <= end:
+            answer = None
         return cls(
             n=n,
             source=hit.source,
@@ -54,6 +70,9 @@ class Citation:
             sheet=hit.sheet,
             row=hit.row,
             row_end=hit.row_end,
+            answer_start=answer[0] if answer else None,
+            answer_end=answer[1] if answer else None,
+            code=code,
         )
 
 

@@ -64,18 +64,42 @@ def copy_button(what: str, label: str) -> str:
     return f'<button class="sb-copy sb-copy-{what}" title="{label}">{label}</button>'
 
 
+def short_answer(cite: Citation) -> str:
+    """The words of the quote that answer (the place, the date, the name), white space folded;
+    "" when the reader marked none."""
+    if cite.answer_start is None or cite.answer_end is None:
+        return ""
+    return squash(cite.quote[cite.answer_start - cite.start : cite.answer_end - cite.start])
+
+
+def with_bold(text: str, words: str) -> str:
+    """`text` escaped, its first occurrence of `words` in bold."""
+    at = text.find(words) if words else -1
+    if at < 0:
+        return escape(text)
+    end = at + len(words)
+    return (
+        f'{escape(text[:at])}<strong class="sb-short">{escape(text[at:end])}</strong>'
+        f"{escape(text[end:])}"
+    )
+
+
 def marked_text(text: str, citations: list[Citation]) -> str:
-    """The answer text with each [n] turned into a link that opens citation n."""
+    """The answer text with each [n] turned into a link that opens citation n, and the words
+    that answer in bold in the sentence before it."""
     by_n = {c.n: c for c in citations}
     parts = _MARKER.split(text)
     out = []
     for i, part in enumerate(parts):
         cite = by_n.get(int(part)) if i % 2 else None
+        following = by_n.get(int(parts[i + 1])) if i % 2 == 0 and i + 1 < len(parts) else None
         if cite is not None:
             out.append(
                 f'<a class="sb-ref" {open_attrs(cite.source, cite.start, cite.end)}>'
                 f"&#91;{cite.n}&#93;</a>"
             )
+        elif following is not None:
+            out.append(with_bold(part, short_answer(following)))
         else:
             out.append(escape(f"[{part}]" if i % 2 else part))
     return "".join(out)
@@ -87,7 +111,14 @@ def naming(source: str, title: str) -> tuple[str, str]:
     return (title, source) if title and title != stem else (source, "")
 
 
-def source_item(ref: str, hit: Citation | Hit, quote: str, score: float | None = None) -> str:
+def source_item(
+    ref: str,
+    hit: Citation | Hit,
+    quote: str,
+    score: float | None = None,
+    bold: str = "",
+    code: bool = False,
+) -> str:
     """One source in a list: a link that opens it, where it is, the quoted text."""
     label, file = naming(hit.source, hit.title)
     meta = [shown_name(file), where(hit), f"score {score:.2f}" if score is not None else ""]
@@ -97,12 +128,15 @@ def source_item(ref: str, hit: Citation | Hit, quote: str, score: float | None =
         f'<li class="sb-source"><div class="sb-source-head">'
         f'<a class="sb-open" {open_attrs(hit.source, hit.start, hit.end)}>{ref}{escape_name(label)}</a>'
         f'<span class="sb-meta">{shown}</span>{copy}</div>'
-        f'<blockquote class="sb-quote">{escape(quote)}</blockquote></li>'
+        f'<blockquote class="sb-quote{" sb-code" if code else ""}">{with_bold(quote, bold)}'
+        "</blockquote></li>"
     )
 
 
 def citation_html(cite: Citation) -> str:
-    return source_item(f"&#91;{cite.n}&#93; ", cite, squash(cite.quote), cite.score)
+    quote = cite.quote if cite.code else squash(cite.quote)
+    bold = short_answer(cite)
+    return source_item(f"&#91;{cite.n}&#93; ", cite, quote, cite.score, bold, cite.code)
 
 
 def closest_html(hits: list[Hit]) -> str:
