@@ -11,7 +11,7 @@ from ingest.extracted import Extracted, TextBuilder, first_line
 
 DROP = {
     "script", "style", "noscript", "template", "svg", "canvas", "iframe", "object", "embed",
-    "nav", "header", "footer", "aside", "form", "button", "select", "input", "textarea", "head",
+    "nav", "header", "footer", "form", "button", "select", "input", "textarea", "head",
 }  # fmt: skip
 BLOCK = {
     "p", "div", "section", "article", "main", "li", "ul", "ol", "dl", "dt", "dd", "table", "tr",
@@ -79,6 +79,17 @@ class HtmlText(TextBuilder):
         return Extracted(text, title or first_line(text), sections)
 
 
+def dropped(tag: Any, name: str) -> bool:
+    """Not text of the page: navigation, scripts, forms, hidden parts; and an <aside>, unless it
+    lies in an article or the page's main part, where it holds the text's footnotes and side
+    notes (Sphinx writes both as <aside>, a code example among them)."""
+    if name in DROP or str(tag.get("role", "")).lower() in ROLE_DROP:
+        return True
+    if tag.get("hidden") is not None or tag.get("aria-hidden") == "true":
+        return True
+    return name == "aside" and not (tag.find_parent("article") or tag.find_parent(role="main"))
+
+
 def walk(node: Any, out: HtmlText, pre: bool = False) -> None:
     """Write the readable text under `node` into `out`."""
     from bs4.element import Comment, NavigableString, Tag
@@ -92,9 +103,7 @@ def walk(node: Any, out: HtmlText, pre: bool = False) -> None:
         if not isinstance(child, Tag):
             continue
         name = child.name.lower()
-        if name in DROP or str(child.get("role", "")).lower() in ROLE_DROP:
-            continue
-        if child.get("hidden") is not None or child.get("aria-hidden") == "true":
+        if dropped(child, name):
             continue
         if name == "a" and "headerlink" in (child.get("class") or []):
             continue  # a heading's permalink mark (¶), not text
