@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import logging
-import threading
-from collections import OrderedDict
+from functools import lru_cache
 from pathlib import Path
 
 from app.library.handles import NoIndexError, get_index
@@ -34,9 +33,7 @@ def document_text(source: str, settings: Settings | None = None) -> tuple[str, s
     return stored.title, stored.text
 
 
-_IMAGES: OrderedDict[tuple[str, int], bytes] = OrderedDict()  # (doc_hash, page) -> image
-_IMAGES_KEPT = 16
-_LOCK = threading.Lock()
+PICTURES_KEPT = 16  # pages a viewer goes back to: bench/lru.py
 
 
 def page_image(source: str, page: int, settings: Settings | None = None) -> bytes | None:
@@ -44,32 +41,29 @@ def page_image(source: str, page: int, settings: Settings | None = None) -> byte
     the file is gone, no longer holds what was indexed, or cannot be drawn. Rendered in the
     parse worker, as a hostile file is parsed at ingest."""
     settings = settings or get_settings()
-    index = get_index(settings)
-    stored = document(source, settings)
-    key = (stored.doc_hash, page)
-    with _LOCK:
-        if key in _IMAGES:
-            return _IMAGES[key]
-    folder = Path(index.meta().get("folder") or settings.folder).resolve()
-    path = (folder / source).resolve()
+    folder = Path(get_index(settings).meta().get("folder") or settings.folder).resolve()
+    doc_hash = document(source, settings).doc_hash
     try:
-        if not path.is_relative_to(folder) or path.stat().st_size > settings.max_file_mb * 1e6:
-            return None
-        data = path.read_bytes()
-    except OSError:
-        return None
-    if content_hash(data) != stored.doc_hash:
-        return None  # edited since it was indexed: its picture would not match the text
-    try:
-        image = page_image_bounded(path, data, page)
+        return _picture(folder, source, doc_hash, page, settings.max_file_mb * 1e6)
     except LoadError as e:  # the recognised text still shows; the picture is a bonus
         log.warning("no picture of %s p. %d: %s", source, page, e)
         return None
-    with _LOCK:
-        _IMAGES[key] = image
-        while len(_IMAGES) > _IMAGES_KEPT:
-            _IMAGES.popitem(last=False)
-    return image
+
+
+@lru_cache(maxsize=PICTURES_KEPT)
+def _picture(folder: Path, source: str, doc_hash: str, page: int, max_bytes: float) -> bytes:
+    """The picture of a page of the file indexed with `doc_hash`; a LoadError (not cached: the
+    next open tries again) when the file is gone, edited since, or cannot be drawn."""
+    path = (folder / source).resolve()
+    try:
+        if not path.is_relative_to(folder) or path.stat().st_size > max_bytes:
+            raise LoadError("not a file of the folder, or over the size limit")
+        data = path.read_bytes()
+    except OSError as e:
+        raise LoadError(f"cannot read it ({e.strerror or e})") from e
+    if content_hash(data) != doc_hash:  # its picture would not match the indexed text
+        raise LoadError("edited since it was indexed")
+    return page_image_bounded(path, data, page)
 
 
 def list_sources(settings: Settings | None = None) -> list[str]:
