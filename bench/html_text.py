@@ -114,7 +114,7 @@ def truth(data: bytes, site: str) -> tuple[list[str], list[str], list[list[str]]
     main = main_part(soup, site)
     inside = texts(main.find_all(BLOCKS))
     main_text = fold(main.get_text(" "))
-    around = [t for t in texts(soup.body.find_all(BLOCKS)) if t not in main_text]
+    around = [t for t in texts(soup.find_all(BLOCKS)) if t not in main_text]
     code = [[re.sub(r"[`¶]", "", line).strip() for line in pre.get_text().splitlines()
              if line.strip()] for pre in main.find_all("pre")]  # fmt: skip
     return inside, around, [lines for lines in code if lines]

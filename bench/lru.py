@@ -87,7 +87,7 @@ def cachetools_lru() -> Cache:
 
     def get(key: Key, draw: Callable[[Key], bytes]) -> bytes:
         with lock:
-            image = kept.get(key)
+            image: bytes | None = kept.get(key)
         if image is None:
             image = draw(key)
             with lock:
