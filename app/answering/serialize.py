@@ -72,7 +72,7 @@ def passages_json(hits: Sequence[Hit]) -> list[dict[str, Any]]:
 
 
 def rows_place(sheet: str | None, first: int, last: int) -> str:
-    """ "sheet Budget, rows 4–6", "row 12"."""
+    """Rows as a person names them: "sheet Budget, rows 4–6", "row 12"."""
     shown = f"row {first}" if last == first else f"rows {first}–{last}"
     return f"sheet {sheet}, {shown}" if sheet else shown
 
