@@ -78,7 +78,7 @@ QUERIES = [
 def cpu_line() -> str:
     """The CPU's model name, the ISA features that matter here, and the load at this moment
     (the machines are shared: compare figures of one run, not across runs)."""
-    model, flags = "unknown CPU", set()
+    model, flags = "unknown CPU", set[str]()
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
             if line.startswith("model name") and model == "unknown CPU":
@@ -133,7 +133,7 @@ def extracted_texts(files: list[Path]) -> list[tuple[str, str]]:
     key = hashlib.sha256("\n".join(map(str, files)).encode()).hexdigest()[:12]
     cache = Path(tempfile.gettempdir()) / "sourcebook-bench" / f"doc-text-{key}.jsonl"
     if cache.exists():
-        return [tuple(json.loads(line)) for line in cache.open()]  # type: ignore[misc]
+        return [tuple(json.loads(line)) for line in cache.open()]
     started, out = time.monotonic(), []
     for path in files:
         try:

@@ -37,13 +37,10 @@ sys.path.insert(0, str(REPO))
 
 from debian_docs import QUERIES, cpu_line, doc_files, percentile, spread, text_windows  # noqa: E402
 
+from store.words import FUNCTION_WORDS, INDEX_WORD  # noqa: E402
+
 DEPTH = 24  # what store/search.py asks each half for at k=6
 BATCH = 5_000
-STOPWORDS = frozenset(
-    "a an and are as at be been but by can could did do does for from had has have how i if in "
-    "into is it its of on or s so such than that the their them then there these they this to "
-    "was we were what when where which who whom whose why will with would you your".split()
-)
 
 # The chunk table and FTS5 index of Sourcebook before tantivy (store/textdb.py, commit b76059d).
 FTS5_SCHEMA = """
@@ -70,9 +67,7 @@ FTS5_TOPK = (
 
 
 def query_words(query: str) -> list[str]:
-    import re
-
-    words = [w for w in re.findall(r"\w+", query.lower()) if w not in STOPWORDS]
+    words = [w for w in INDEX_WORD.findall(query.lower()) if w not in FUNCTION_WORDS]
     return list(dict.fromkeys(words))
 
 

@@ -17,7 +17,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from app.answering.reader import framed, shipped  # noqa: E402
-from app.answering.support import SupportBar, SupportChecker  # noqa: E402
+from app.answering.support import Support, SupportBar, SupportChecker  # noqa: E402
 from app.library import get_index, ingest  # noqa: E402
 from app.settings import BUNDLED_CORPUS, Settings  # noqa: E402
 from store import Hit, Index, search  # noqa: E402
@@ -39,7 +39,8 @@ def main() -> None:
     ingest(settings=settings)
     index = get_index(settings)
     reader = shipped(settings.cache_dir.expanduser())
-    rows, read = [], []
+    rows: list[tuple[bool, Support]] = []
+    read: list[float] = []
     for pair in pairs:
         hit = passage_with(index, pair["anchor"])
         s = SupportChecker([hit], index.embeddings).support(pair["claim"], 1)
@@ -61,10 +62,10 @@ def main() -> None:
             leaked = sum(s.passes(bar) for label, s in rows if not label)
             negatives = len(rows) - positives
             print(f"{missing:11d} {sim:7.2f}  {kept:3d}/{positives}  {leaked:3d}/{negatives}")
-    reader_table(rows, read, reader.bar)  # type: ignore[arg-type]
+    reader_table(rows, read, reader.bar)
 
 
-def reader_table(rows: list[tuple[bool, object]], read: list[float], bar: float) -> None:
+def reader_table(rows: list[tuple[bool, Support]], read: list[float], bar: float) -> None:
     """Kept and passed at the reader's bar, alone and with the default check."""
     positives = sum(label for label, _ in rows)
     negatives = len(rows) - positives

@@ -105,7 +105,7 @@ def main() -> None:
         folder = Path(tmp) / "docs"
         shutil.copytree(REPO / "corpus", folder)
         filler(folder, 0 if args.small else 300)
-        settings = Settings(home=Path(tmp) / "home", folder=folder)  # type: ignore[call-arg]
+        settings = Settings(home=Path(tmp) / "home", folder=folder)
         report = ingest(settings=settings)
         print(f"folder: {report.added} files; settle {settings.watch_settle_seconds:g} s")
         with Watcher(settings) as watcher:

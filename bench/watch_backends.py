@@ -68,7 +68,8 @@ def child_watchdog(root: str, stop: threading.Event) -> None:
     from watchdog.events import FileSystemEvent, FileSystemEventHandler
     from watchdog.observers import Observer
 
-    class Printer(FileSystemEventHandler):
+    # watchdog is not installed with the project (see above): its types may be unknown.
+    class Printer(FileSystemEventHandler):  # type: ignore[misc,unused-ignore]
         def on_any_event(self, event: FileSystemEvent) -> None:
             if event.event_type in ("opened", "closed", "closed_no_write"):
                 return

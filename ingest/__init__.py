@@ -4,16 +4,15 @@ from ingest.bounded import page_image_bounded
 from ingest.errors import IngestError, LoadError
 from ingest.extracted import Extracted
 from ingest.formats import SUPPORTED, load
+from ingest.listing import Listing, list_files, passed_over, readable
 from ingest.names import safe_name, shown_name
 from ingest.pipeline import (
     LINK_OUT,
     Changed,
     IngestReport,
-    Listing,
     Progress,
     Skipped,
     ingest_folder,
-    list_files,
     other_folder,
 )
 from ingest.stream import content_hash
@@ -35,6 +34,8 @@ __all__ = [
     "other_folder",
     "load",
     "page_image_bounded",
+    "passed_over",
+    "readable",
     "safe_name",
     "shown_name",
 ]

@@ -61,6 +61,22 @@ def place_of(section: dict[str, Any]) -> dict[str, Any]:
     return {k: cast(section[k]) for k, cast in PLACE_KEYS.items() if section.get(k) is not None}
 
 
+def place_of_span(
+    sections: list[dict[str, Any]], start: int, end: int, starts: list[int] | None = None
+) -> dict[str, Any]:
+    """Where the span [start:end] of a document lies, by its `sections`: page, slide, sheet, row
+    (to row_end), heading; None for what the document does not have. A sheet's name heads its
+    rows. The place of a chunk, and of a quote inside one (which may start on a later page)."""
+    place: dict[str, Any] = dict.fromkeys([*PLACE_KEYS, "row_end"])
+    place.update(place_of(section_at(sections, start, starts)))
+    if place["row"] is not None:  # a run of rows: where it ends too
+        last = section_at(sections, max(start, end - 1), starts).get("row", place["row"])
+        place["row_end"] = int(last)
+    if place["sheet"] is not None and place["heading"] is None:
+        place["heading"] = place["sheet"]
+    return place
+
+
 def chunk_document(
     doc: Extracted,
     source: str,
@@ -80,10 +96,7 @@ def chunk_document(
             "doc_hash": doc_hash,
             "chunk_hash": hashlib.sha256(piece.encode()).hexdigest()[:16],
         }
-        metadata.update(place_of(section_at(doc.sections, start, starts)))
-        if "row" in metadata:  # a run of rows: where it ends too
-            metadata["row_end"] = int(section_at(doc.sections, end - 1, starts).get("row", 0))
-        if "sheet" in metadata:  # a sheet's name heads its rows
-            metadata.setdefault("heading", metadata["sheet"])
+        place = place_of_span(doc.sections, start, end, starts)
+        metadata.update({k: v for k, v in place.items() if v is not None})
         chunks.append(Document(page_content=piece, metadata=metadata))
     return chunks

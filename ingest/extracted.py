@@ -21,24 +21,31 @@ class Extracted:
 
 
 class TextBuilder:
-    """A document's text put together block by block, recording where each section starts."""
+    """A document's text put together piece by piece, recording where each section starts."""
 
     def __init__(self) -> None:
         self.parts: list[str] = []
         self.length = 0
         self.sections: list[dict[str, Any]] = []
 
+    def append(self, piece: str) -> None:
+        """Append `piece` as it is."""
+        self.parts.append(piece)
+        self.length += len(piece)
+
+    def mark(self, **section: Any) -> None:
+        """A section (`heading`, `page`, `row`...) starts here."""
+        self.sections.append({"start": self.length, **section})
+
     def add(self, block: str, sep: str = "\n\n", **section: Any) -> None:
         """Append `block` after `sep` (none before the first); `section`, if given, starts at it."""
         if not block:
             return
         if self.length:
-            self.parts.append(sep)
-            self.length += len(sep)
+            self.append(sep)
         if section:
-            self.sections.append({"start": self.length, **section})
-        self.parts.append(block)
-        self.length += len(block)
+            self.mark(**section)
+        self.append(block)
 
     @property
     def text(self) -> str:

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import logging
-import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import NamedTuple
 
 from ingest.errors import IngestError
 from ingest.formats import SUPPORTED
+from ingest.listing import list_files
 from ingest.stream import Progress, Scan, Skipped, documents
 from store import Index, IndexConfig, Synced, delete_index, ingest_lock, open_index
 
@@ -18,11 +17,9 @@ __all__ = [
     "LINK_OUT",
     "Changed",
     "IngestReport",
-    "Listing",
     "Progress",
     "Skipped",
     "ingest_folder",
-    "list_files",
     "other_folder",
 ]
 
@@ -62,37 +59,6 @@ class IngestReport:
     skipped: list[Skipped] = field(default_factory=list)
     ignored: int = 0  # files of a type Sourcebook does not read
     changed: list[Changed] = field(default_factory=list)  # by name, what the counts count
-
-
-class Listing(NamedTuple):
-    """What a folder holds for an ingest."""
-
-    files: list[Path]  # supported files, sorted
-    ignored: int  # files of a type Sourcebook does not read
-    links_out: list[Path]  # links (to files or folders) that lead out of the folder: not read
-
-
-def list_files(folder: Path) -> Listing:
-    """Supported files under `folder`, those passed over, and the links out of it."""
-    found, ignored, links_out = [], 0, []
-    inside = folder.resolve()
-    for root, dirs, names in os.walk(folder, followlinks=False):
-        for d in sorted(dirs):  # os.walk does not enter a linked folder; one out is said
-            linked = Path(root) / d
-            if linked.is_symlink() and not linked.resolve().is_relative_to(inside):
-                links_out.append(linked)
-        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-        for name in sorted(names):
-            if name.startswith(".") or name.startswith("~$"):
-                continue
-            path = Path(root) / name
-            if path.is_symlink() and not path.resolve().is_relative_to(inside):
-                links_out.append(path)  # a link out of the folder is not the folder's document
-            elif path.suffix.lower() in SUPPORTED:
-                found.append(path)
-            else:
-                ignored += 1
-    return Listing(found, ignored, sorted(links_out))
 
 
 def _resolve_paths(folder: Path, paths: list[Path]) -> tuple[list[Path], list[str], list[Path]]:

@@ -8,7 +8,6 @@ from __future__ import annotations
 import fcntl
 import logging
 import os
-import re
 import shutil
 import tempfile
 import threading
@@ -22,6 +21,7 @@ import tantivy
 
 from store.errors import StoreError
 from store.textdb import TextDB
+from store.words import FUNCTION_WORDS, INDEX_WORD
 
 log = logging.getLogger(__name__)
 
@@ -31,15 +31,6 @@ FOLDER = "keyword-v1"
 TOKENIZER = "sourcebook_en"
 WRITER_HEAP = 50_000_000  # bytes buffered before the writer flushes a segment
 BATCH = 20_000  # logged changes applied per tantivy commit
-
-# Words too common to carry meaning in a keyword query; BM25 would weigh them low anyway,
-# but matching them costs a walk through most of the index.
-STOPWORDS = frozenset(
-    "a an and are as at be been but by can could did do does for from had has have how i if in "
-    "into is it its of on or s so such than that the their them then there these they this to "
-    "was we were what when where which who whom whose why will with would you your".split()
-)
-TOKEN = re.compile(r"\w+", re.UNICODE)
 
 
 def make_analyzer() -> tantivy.TextAnalyzer:
@@ -92,7 +83,7 @@ class KeywordIndex:
     # -- reading
     def terms(self, text: str) -> list[str]:
         """The index's terms for the words of `text` that carry meaning, without repeats."""
-        words = [w for w in TOKEN.findall(text.lower()) if w not in STOPWORDS]
+        words = [w for w in INDEX_WORD.findall(text.lower()) if w not in FUNCTION_WORDS]
         return list(dict.fromkeys(t for w in words for t in self._analyzer.analyze(w)))
 
     def search(

@@ -8,7 +8,7 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -215,3 +215,21 @@ def quiet_env(**extra: str) -> dict[str, str]:
         "PATH": f"{Path(SOURCEBOOK).parent}{os.pathsep}{os.environ.get('PATH', '')}",
     }
     return env | extra
+
+
+def with_session(settings: Any, work: Callable[[Any], Awaitable[Any]]) -> Any:
+    """Start `sourcebook mcp` over the index of `settings` with the MCP SDK's own stdio client,
+    run `work` in an initialised session, and stop it."""
+    import anyio
+    from mcp import ClientSession, StdioServerParameters, stdio_client
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SOURCEBOOK_")}
+    env |= {"SOURCEBOOK_HOME": str(settings.home), "HF_HUB_OFFLINE": "1"}
+    params = StdioServerParameters(command=SOURCEBOOK, args=["mcp"], env=env)
+
+    async def run() -> Any:
+        async with stdio_client(params) as (read, write), ClientSession(read, write) as session:
+            await session.initialize()
+            return await work(session)
+
+    return anyio.run(run)

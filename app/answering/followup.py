@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from app.answering.text import STOPWORDS, WH_WORDS, content_terms, words
+from app.answering.text import WH_WORDS, content_terms
+from store.words import STOPWORDS, words
 
 Turn = dict[str, str]  # {"role": "user" | "assistant", "content": str}
 

@@ -1,4 +1,4 @@
-"""Words of questions and passages: tokens, stopwords and Snowball stems."""
+"""Words of questions and passages: Snowball stems, content terms, names and numbers."""
 
 from __future__ import annotations
 
@@ -8,17 +8,18 @@ from functools import lru_cache
 
 import snowballstemmer
 
-WORD = re.compile(r"[\w]+(?:['’][\w]+)?", re.UNICODE)
-STOPWORDS = frozenset(
-    """a about above after again against all also am an and any are as at be because been before
-    being below between both but by can could did do does doing down during each few for from
-    further had has have having he her here hers herself him himself his how i if in into is it its
-    itself just me more most my myself no nor not now of off on once only or other our ours out
-    over own same she should so some such than that the their theirs them themselves then there
-    these they this those through to too under until up very was we were what when where which
-    while who whom whose why will with would you your yours yourself yourselves s t d ll m re ve
-    y get got gets one ones tell say said according called name named""".split()
-)
+from store.words import STOPWORDS, words
+
+__all__ = [
+    "NUMBER",
+    "STOPWORDS",
+    "WH_WORDS",
+    "content_terms",
+    "specific_terms",
+    "stem",
+    "words",
+]
+
 WH_WORDS = frozenset("what which who whom whose when where why how".split())
 
 
@@ -40,10 +41,6 @@ def stem(word: str) -> str:
     if w.endswith("'s"):
         w = w[:-2]
     return str(_stemmer().stemWord(w)) if w.isalpha() else w
-
-
-def words(text: str) -> list[str]:
-    return WORD.findall(text)
 
 
 def content_terms(text: str) -> list[str]:

@@ -95,20 +95,19 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 
 
 def cmd_search(args: argparse.Namespace) -> int:
-    from app.interfaces.render import where
+    from app.answering.serialize import located, passages_json
     from app.library import find
     from ingest import shown_name
 
     hits = find(args.query, k=args.k, sources=args.source, settings=_settings())
     if args.json:
-        print(json.dumps([asdict(h) for h in hits], indent=2, ensure_ascii=False))
+        print(json.dumps(passages_json(hits), indent=2, ensure_ascii=False))
         return EXIT_OK
     if not hits:
         print("no passages match")
     for n, hit in enumerate(hits, start=1):
-        place = f" {where(hit)}" if where(hit) else ""
         print(
-            f"[{n}] {shown_name(hit.source)}{place} [{hit.start}:{hit.end}] score {hit.score:.4f} "
+            f"[{n}] {located(hit, shown_name)}, score {hit.score:.4f} "
             f"(similarity {hit.similarity:.3f})"
         )
         print("    " + " ".join(hit.text.split())[:300])
@@ -117,7 +116,7 @@ def cmd_search(args: argparse.Namespace) -> int:
 
 def cmd_ask(args: argparse.Namespace) -> int:
     from app.answering.pipeline import stream_answer
-    from app.interfaces.render import where
+    from app.answering.serialize import answer_json, answer_text
     from ingest import shown_name
 
     final = None
@@ -129,22 +128,9 @@ def cmd_ask(args: argparse.Namespace) -> int:
             shown = len(final.text)
     assert final is not None
     if args.json:
-        print(json.dumps(asdict(final), indent=2, ensure_ascii=False))
-        return EXIT_OK
-    print(final.text[shown:] if live else final.text)
-    if final.note:
-        print(f"({final.note})")
-    if final.citations:
-        print("\nSources:")
-    for c in final.citations:
-        place = f", {where(c)}" if where(c) else ""
-        quote = " ".join(c.quote.split())
-        print(f'[{c.n}] {shown_name(c.source)}{place} [{c.start}:{c.end}]: "{quote}"')
-    if not final.answered and final.retrieved:
-        print("\nClosest passages (not an answer):")
-        for hit in final.retrieved[:3]:
-            snippet = " ".join(hit.text.split())[:160]
-            print(f"  {shown_name(hit.source)} [{hit.start}:{hit.end}]: {snippet}…")
+        print(json.dumps(answer_json(final), indent=2, ensure_ascii=False))
+    else:  # what is not shown yet: the rest of the text, the note, the sources
+        print(answer_text(final, name=shown_name)[shown:])
     return EXIT_OK
 
 

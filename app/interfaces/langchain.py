@@ -18,6 +18,7 @@ from pydantic import Field
 
 from app.answering.followup import Turn
 from app.answering.pipeline import stream_answer
+from app.answering.serialize import passages_json
 from app.answering.types import Answer, AnswerError
 from app.library import find
 from app.settings import Settings
@@ -27,23 +28,11 @@ Question = Mapping[str, Any] | str  # {"question": str, "history": [{"role", "co
 
 
 def to_document(hit: Hit) -> Document:
-    """A passage as a LangChain Document; `metadata` says exactly where it lies in its document
-    (`document_text(source)[start:end] == page_content`)."""
-    return Document(
-        id=hit.chunk_id,
-        page_content=hit.text,
-        metadata={
-            "source": hit.source,
-            "title": hit.title,
-            "start": hit.start,
-            "end": hit.end,
-            "page": hit.page,
-            "heading": hit.heading,
-            "score": hit.score,
-            "similarity": hit.similarity,
-            "chunk_id": hit.chunk_id,
-        },
-    )
+    """A passage as a LangChain Document; `metadata` is the passage as every interface gives it
+    (`passages_json`) but its text, and says exactly where it lies in its document
+    (`document_text(source)[start:end] == page_content`; page, slide, sheet and rows, heading)."""
+    (metadata,) = passages_json([hit])
+    return Document(id=hit.chunk_id, page_content=metadata.pop("text"), metadata=metadata)
 
 
 class SourcebookRetriever(BaseRetriever):

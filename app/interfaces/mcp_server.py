@@ -23,9 +23,17 @@ from pydantic import BaseModel, Field
 
 from app import library
 from app.answering.pipeline import answer
-from app.interfaces import plain
+from app.answering.serialize import (
+    AnswerData,
+    answer_json,
+    answer_text,
+    history_turns,
+    located,
+    passages_json,
+)
 from app.interfaces.errors import user_message
 from app.settings import Settings
+from store import Hit
 
 log = logging.getLogger(__name__)
 
@@ -33,49 +41,12 @@ MAX_OPEN_CHARS = 50_000
 T = TypeVar("T")
 
 
-class Passage(BaseModel):
-    """A retrieved passage: `document_text(source)[start:end] == text`."""
-
-    source: str
-    title: str
-    start: int
-    end: int
-    page: int | None
-    heading: str | None
-    score: float
-    similarity: float
-    chunk_id: str
-    text: str
-
-
 class SearchOutput(BaseModel):
+    """The passages found, each `document_text(source)[start:end] == text` (the passages of
+    `AnswerData`)."""
+
     query: str
-    passages: list[Passage]
-
-
-class Cited(BaseModel):
-    """Citation n of an answer: `document_text(source)[start:end] == quote`."""
-
-    n: int
-    source: str
-    title: str
-    quote: str
-    start: int
-    end: int
-    page: int | None
-    heading: str | None
-    score: float
-
-
-class AskOutput(BaseModel):
-    question: str
-    standalone_question: str
-    answer: str
-    answered: bool
-    citations: list[Cited]
-    closest: list[Passage]
-    answerer: str
-    note: str
+    passages: list[Hit]
 
 
 class SourceOutput(BaseModel):
@@ -92,10 +63,9 @@ class SourceOutput(BaseModel):
     text: str
 
 
-def result(readable: str, data: BaseModel) -> CallToolResult:
+def result(readable: str, data: dict[str, Any]) -> CallToolResult:
     return CallToolResult(
-        content=[TextContent(type="text", text=readable)],
-        structured_content=data.model_dump(mode="json"),
+        content=[TextContent(type="text", text=readable)], structured_content=data
     )
 
 
@@ -178,14 +148,9 @@ def add_tools(server: MCPServer[Any], settings: Settings) -> None:
         """Find the passages that best match a query (hybrid search: meaning and keywords).
         Each passage gives its document (source), character offsets (start, end) and text."""
         hits = told(lambda: library.find(query, k=k, sources=sources, settings=settings))
-        passages = [Passage.model_validate(plain.hit_data(h)) for h in hits]
-        lines = [
-            f"[{i}] {plain.where(h)}, characters {h.start}-{h.end}:\n{h.text}"
-            for i, h in enumerate(hits, 1)
-        ]
-        return result(
-            "\n\n".join(lines) or "no passages match", SearchOutput(query=query, passages=passages)
-        )
+        lines = [f"[{i}] {located(h)}:\n{h.text}" for i, h in enumerate(hits, 1)]
+        data = {"query": query, "passages": passages_json(hits)}
+        return result("\n\n".join(lines) or "no passages match", data)
 
     @server.tool()
     def ask(
@@ -195,13 +160,13 @@ def add_tools(server: MCPServer[Any], settings: Settings) -> None:
             Field(description='Earlier turns, oldest first: [{"role": "user", "content": ...}]'),
         ] = None,
         sources: Annotated[list[str] | None, Field(description="Only these documents")] = None,
-    ) -> Annotated[CallToolResult, AskOutput]:
+    ) -> Annotated[CallToolResult, AnswerData]:
         """Answer a question from the documents. The answer cites each claim with [n]; citation
         n is a verbatim quote with its document and character offsets. When the documents do
         not hold the answer it says so (answered: false) and lists the closest passages."""
-        turns = plain.history_turns(history or [])
+        turns = history_turns(history or [])
         final = told(lambda: answer(question, turns, sources=sources, settings=settings))
-        return result(plain.full_text(final), AskOutput.model_validate(plain.answer_data(final)))
+        return result(answer_text(final), answer_json(final))
 
     @server.tool()
     def open_source(
@@ -213,7 +178,7 @@ def add_tools(server: MCPServer[Any], settings: Settings) -> None:
         """Read a document around a span (e.g. a citation's start and end): the span itself
         (quote) and `context` characters either side."""
         span = told(lambda: open_span(settings, source, start, end, context))
-        return result(span_text(span), span)
+        return result(span_text(span), span.model_dump(mode="json"))
 
 
 def add_resources(server: MCPServer[Any], settings: Settings) -> None:

@@ -28,8 +28,8 @@ from starlette.requests import ClientDisconnect
 
 from app.answering.followup import Turn
 from app.answering.pipeline import stream_answer
+from app.answering.serialize import answer_json, answer_text, history_turns
 from app.answering.types import Answer, AnswerError
-from app.interfaces import plain
 from app.interfaces.errors import user_message
 from app.library import NoIndexError
 from app.settings import Settings
@@ -104,7 +104,7 @@ def conversation(messages: list[Message]) -> tuple[str, list[Turn]]:
     for i, m in enumerate(messages[:last]):
         if m.role in ("user", "assistant"):
             history.append({"role": m.role, "content": text_of(m, f"messages[{i}].content")})
-    return question, plain.history_turns(history)
+    return question, history_turns(history)
 
 
 def completion(final: Answer, cid: str, created: int) -> dict[str, Any]:
@@ -116,14 +116,20 @@ def completion(final: Answer, cid: str, created: int) -> dict[str, Any]:
         "choices": [
             {
                 "index": 0,
-                "message": {"role": "assistant", "content": plain.full_text(final)},
+                "message": {"role": "assistant", "content": answer_text(final)},
                 "finish_reason": "stop",
                 "logprobs": None,
             }
         ],
-        "citations": plain.citations_data(final),
-        "sourcebook": plain.answer_meta(final),
+        **structured(final),
     }
+
+
+def structured(final: Answer) -> dict[str, Any]:
+    """The answer's JSON (`answer_json`) in two top-level fields: `citations`, and the rest as
+    `sourcebook`; together they are the shape every interface gives."""
+    data = answer_json(final)
+    return {"citations": data.pop("citations"), "sourcebook": data}
 
 
 def chunk(
@@ -158,11 +164,11 @@ def events(answers: Iterator[Answer], cid: str, created: int) -> Iterator[str]:
         yield sse(to_api_error(e).body())
         return
     if final is not None:
-        rest = plain.full_text(final)[len(final.text) :]
+        rest = answer_text(final)[len(final.text) :]
         if rest:
             yield sse(chunk(cid, created, {"content": rest}))
         last = chunk(cid, created, {}, "stop")
-        last |= {"citations": plain.citations_data(final), "sourcebook": plain.answer_meta(final)}
+        last |= structured(final)
         yield sse(last)
     yield sse("[DONE]")
 

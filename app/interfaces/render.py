@@ -7,10 +7,9 @@ characters that Markdown, LaTeX and template engines treat as syntax, so text sh
 from __future__ import annotations
 
 import re
-from dataclasses import asdict
-from typing import Any
 from urllib.parse import quote
 
+from app.answering.serialize import CLOSEST, NOT_AN_ANSWER, naming, snippet, squash, where
 from app.answering.types import Answer, Citation
 from app.watch import WatchStatus
 from ingest import IngestReport, shown_name
@@ -20,7 +19,6 @@ from store import Hit
 # template syntax (`${}`, `{{}}`) would otherwise act on document text.
 _ENTITIES = {c: f"&#{ord(c)};" for c in "&<>\"'`*_[]#|~\\${}()!:="}
 _MARKER = re.compile(r"\[(\d+)\]")
-NOT_AN_ANSWER = "Closest passages (not an answer)"
 
 
 def escape(text: str) -> str:
@@ -31,24 +29,6 @@ def escape(text: str) -> str:
 def escape_name(name: str) -> str:
     """A file name as inert HTML, its control and direction characters written as escapes."""
     return escape(shown_name(name))
-
-
-def squash(text: str) -> str:
-    return " ".join(text.split())
-
-
-def where(place: Citation | Hit) -> str:
-    """Where a passage or quote lies, as a person looks for it: "sheet Budget, row 12",
-    "rows 4–6", "slide 3", "p. 7", "§ Findings"."""
-    if place.row is not None:
-        last = place.row_end if place.row_end is not None else place.row
-        rows = f"row {place.row}" if last == place.row else f"rows {place.row}–{last}"
-        return f"sheet {place.sheet}, {rows}" if place.sheet else rows
-    if place.slide:
-        return f"slide {place.slide}" + (f" · {place.heading}" if place.heading else "")
-    if place.page:
-        return f"p. {place.page}"
-    return f"§ {place.heading}" if place.heading else ""
 
 
 def open_attrs(source: str, start: int, end: int) -> str:
@@ -105,12 +85,6 @@ def marked_text(text: str, citations: list[Citation]) -> str:
     return "".join(out)
 
 
-def naming(source: str, title: str) -> tuple[str, str]:
-    """(link text, file shown beside it): the title, unless it only repeats the file name."""
-    stem = source.rsplit("/", 1)[-1].rsplit(".", 1)[0]
-    return (title, source) if title and title != stem else (source, "")
-
-
 def source_item(
     ref: str,
     hit: Citation | Hit,
@@ -142,16 +116,14 @@ def citation_html(cite: Citation) -> str:
 def closest_html(hits: list[Hit]) -> str:
     items = []
     for hit in hits:
-        snippet = squash(hit.text)
-        snippet = snippet if len(snippet) <= 280 else snippet[:280] + "…"
-        items.append(source_item("", hit, snippet))
+        items.append(source_item("", hit, snippet(hit.text, 280)))
     return (
         f'<div class="sb-sources sb-not-answer"><div class="sb-label">{NOT_AN_ANSWER}</div>'
         f"<ul>{''.join(items)}</ul></div>"
     )
 
 
-def answer_html(answer: Answer, closest: int = 3) -> str:
+def answer_html(answer: Answer, closest: int = CLOSEST) -> str:
     """One chat reply: the text with [n] links, then its sources (or, for a refusal, what was
     closest, marked as not an answer). Sources appear once the answer is complete."""
     css = "sb-answer" if answer.answered or not answer.done else "sb-answer sb-refusal"
@@ -254,16 +226,3 @@ def ingest_html(
     told = "".join(f'<div class="sb-note">{escape(note)}</div>' for note in notes or [])
     errors = "".join(error_html(line) for line in lines)
     return f'<div class="sb-log">{escape(summary)}</div>{told}{errors}'
-
-
-def answer_json(answer: Answer, closest: int = 3) -> dict[str, Any]:
-    """What the API returns: the answer, its citations and, for a refusal, the closest passages."""
-    return {
-        "question": answer.question,
-        "answer": answer.text,
-        "answered": answer.answered,
-        "citations": [asdict(c) for c in answer.citations],
-        "closest": [] if answer.answered else [asdict(h) for h in answer.retrieved[:closest]],
-        "answerer": answer.answerer,
-        "note": answer.note,
-    }

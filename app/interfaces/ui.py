@@ -17,6 +17,7 @@ from starlette.routing import Mount
 from app import library, uploads
 from app.answering.followup import Turn
 from app.answering.pipeline import answer, stream_answer
+from app.answering.serialize import answer_json
 from app.answering.types import Answer
 from app.interfaces import render, viewer
 from app.interfaces.errors import user_message
@@ -85,7 +86,7 @@ def make_ask(settings: Settings) -> Callable[[str, list[str] | None], dict[str, 
     def ask(question: str, sources: list[str] | None = None) -> dict[str, Any]:
         """Answer `question` from the documents (optionally only `sources`), with its citations."""
         try:
-            return render.answer_json(answer(question, sources=sources or None, settings=settings))
+            return answer_json(answer(question, sources=sources or None, settings=settings))
         except Exception as e:
             # describe() has logged a bug of ours; the user's own mistake needs no traceback.
             raise gr.Error(describe(e), print_exception=False) from e

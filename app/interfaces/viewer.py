@@ -10,6 +10,7 @@ import re
 from bisect import bisect_right
 from typing import Any
 
+from app.answering.serialize import rows_place
 from app.interfaces.render import copy_button, document_html, escape, escape_name
 from store import SourcebookError, StoredText
 
@@ -143,10 +144,8 @@ def table_view(stored: StoredText, source: str, at: int, start: int, end: int) -
     rows = [table_row(stored, i, parsed[i], width, start, end, i in cited) for i in shown]
     sheet = sections[at].get("sheet")
     numbers = [sections[i]["row"] for i in cited]
-    where = f"row {numbers[0]}" if len(numbers) == 1 else f"rows {numbers[0]}–{numbers[-1]}"
-    where = f"sheet {sheet}, {where}" if sheet else where
     return (
-        head(stored, source, where, copy=False)
+        head(stored, source, rows_place(sheet, numbers[0], numbers[-1]), copy=False)
         + '<div class="sb-table-wrap"><table class="sb-table"><thead><tr><th>Row</th>'
         + f"{header}</tr></thead><tbody>{''.join(rows)}</tbody></table></div>"
     )

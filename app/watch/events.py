@@ -9,7 +9,7 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
-from ingest import SUPPORTED
+from ingest import passed_over, readable
 
 log = logging.getLogger(__name__)
 
@@ -83,8 +83,7 @@ def relevant(folder: Path, path: Path, added: bool) -> bool:
         relative = path.relative_to(folder)
     except ValueError:
         return False
-    hidden = any(part.startswith(".") for part in relative.parts)
-    if not relative.parts or hidden or relative.name.startswith("~$"):
+    if not relative.parts or any(passed_over(part) for part in relative.parts):
         return False
     if Path(os.path.realpath(path.parent)) != path.parent:
         return False  # inside a linked folder, which the ingest does not follow
@@ -93,7 +92,7 @@ def relevant(folder: Path, path: Path, added: bool) -> bool:
     if path.is_dir():
         return added  # a folder made or moved in: its files may have come before its watch
     if path.is_file():
-        return path.suffix.lower() in SUPPORTED
+        return readable(path)
     return not path.exists()  # gone: a document or a folder of them (a pipe is neither)
 
 

@@ -7,11 +7,11 @@ import re
 from typing import Any
 
 from ingest.errors import LoadError
-from ingest.extracted import Extracted, first_line
+from ingest.extracted import Extracted, TextBuilder, first_line
 
 DROP = {
     "script", "style", "noscript", "template", "svg", "canvas", "iframe", "object", "embed",
-    "nav", "header", "footer", "aside", "form", "button", "select", "input", "textarea", "head",
+    "nav", "header", "footer", "form", "button", "select", "input", "textarea", "head",
 }  # fmt: skip
 BLOCK = {
     "p", "div", "section", "article", "main", "li", "ul", "ol", "dl", "dt", "dd", "table", "tr",
@@ -22,33 +22,28 @@ HEADINGS = {"h1": 1, "h2": 2, "h3": 3, "h4": 4, "h5": 5, "h6": 6}
 ROLE_DROP = {"navigation", "banner", "contentinfo", "search", "complementary"}
 
 
-class HtmlText:
-    """Accumulates text with collapsed white space and records where headings start."""
+class HtmlText(TextBuilder):
+    """The text of HTML as it is walked: white space collapsed, block breaks, and the heading
+    path in force at each heading."""
 
     def __init__(self) -> None:
-        self.parts: list[str] = []
-        self.length = 0
+        super().__init__()
         self.pending_break = ""
-        self.sections: list[dict[str, Any]] = []
         self.path: list[tuple[int, str]] = []
         self.chapter_name: str | None = None  # a chapter whose first text is still to come
-
-    def _emit(self, s: str) -> None:
-        self.parts.append(s)
-        self.length += len(s)
 
     def _flush_break(self) -> None:
         if self.pending_break and self.length:
             if self.parts[-1].endswith(" "):  # no trailing space before a line break
                 self.parts[-1] = self.parts[-1][:-1]
                 self.length -= 1
-            self._emit(self.pending_break)
+            self.append(self.pending_break)
         self.pending_break = ""
         if self.chapter_name is not None:  # a chapter starts where its first text does
-            self.sections.append({"start": self.length, "heading": self.chapter_name})
+            self.mark(heading=self.chapter_name)
             self.chapter_name = None
 
-    def text(self, s: str, pre: bool = False) -> None:
+    def write(self, s: str, pre: bool = False) -> None:
         if not pre:
             s = re.sub(r"\s+", " ", s)
             at_line_start = (
@@ -58,7 +53,7 @@ class HtmlText:
                 s = s.lstrip()
         if s:
             self._flush_break()
-            self._emit(s)
+            self.append(s)
 
     def block_break(self, strong: bool = True) -> None:
         if self.length:
@@ -69,7 +64,7 @@ class HtmlText:
             return  # a chapter's own first heading repeats its name
         self._flush_break()
         self.path = [p for p in self.path if p[0] < level] + [(level, name)]
-        self.sections.append({"start": self.length, "heading": " > ".join(n for _, n in self.path)})
+        self.mark(heading=" > ".join(n for _, n in self.path))
 
     def chapter(self, name: str) -> None:
         """A new chapter (of an e-book) begins: headings inside it go under `name`."""
@@ -79,9 +74,20 @@ class HtmlText:
 
     def result(self, title: str) -> Extracted:
         """The text so far, trailing white space dropped, with the headings that start in it."""
-        text = "".join(self.parts).rstrip()
+        text = self.text.rstrip()
         sections = [s for s in self.sections if s["start"] < len(text)]
         return Extracted(text, title or first_line(text), sections)
+
+
+def dropped(tag: Any, name: str) -> bool:
+    """Not text of the page: navigation, scripts, forms, hidden parts; and an <aside>, unless it
+    lies in an article or the page's main part, where it holds the text's footnotes and side
+    notes (Sphinx writes both as <aside>, a code example among them)."""
+    if name in DROP or str(tag.get("role", "")).lower() in ROLE_DROP:
+        return True
+    if tag.get("hidden") is not None or tag.get("aria-hidden") == "true":
+        return True
+    return name == "aside" and not (tag.find_parent("article") or tag.find_parent(role="main"))
 
 
 def walk(node: Any, out: HtmlText, pre: bool = False) -> None:
@@ -92,14 +98,12 @@ def walk(node: Any, out: HtmlText, pre: bool = False) -> None:
         if isinstance(child, Comment):
             continue
         if isinstance(child, NavigableString):
-            out.text(str(child), pre)
+            out.write(str(child), pre)
             continue
         if not isinstance(child, Tag):
             continue
         name = child.name.lower()
-        if name in DROP or str(child.get("role", "")).lower() in ROLE_DROP:
-            continue
-        if child.get("hidden") is not None or child.get("aria-hidden") == "true":
+        if dropped(child, name):
             continue
         if name == "a" and "headerlink" in (child.get("class") or []):
             continue  # a heading's permalink mark (¶), not text
@@ -107,7 +111,7 @@ def walk(node: Any, out: HtmlText, pre: bool = False) -> None:
             code = child.get_text().strip("\n")
             if code.strip():  # a code block, fenced as Markdown writes one: quoted whole
                 out.block_break()
-                out.text(f"```\n{code}\n```", pre=True)
+                out.write(f"```\n{code}\n```", pre=True)
                 out.block_break()
             continue
         if name in BLOCK:

@@ -92,7 +92,7 @@ def test_cli_ask_json(corpus_settings) -> None:  # type: ignore[no-untyped-def]
         check=True,
     )
     data = json.loads(out.stdout)
-    assert data["answered"] and "Deputy Minister" in data["text"]
+    assert data["answered"] and "Deputy Minister" in data["answer"]
     assert {"n", "source", "quote", "start", "end", "score"} <= set(data["citations"][0])
 
 

@@ -5,37 +5,19 @@ describe the index."""
 from __future__ import annotations
 
 import json
-import os
-from collections.abc import Awaitable, Callable
 from typing import Any
 
-import anyio
 import pytest
-from mcp import ClientSession, StdioServerParameters, stdio_client
+from mcp import ClientSession
 
 from app.library import document_text
-from tests.helpers import SOURCEBOOK
+from tests.helpers import with_session
 
 pytestmark = pytest.mark.integration
 
 CO_HOSTS = "Who co-hosted the 14th Central Asia-ROK Cooperation Forum?"
 FORUM = "Where was the 12th ROK-Central Asia Cooperation Forum held?"
 FIRST = "14th-central-asia-rok-cooperation-forum-dushanbe.txt"
-Session = Callable[[ClientSession], Awaitable[Any]]
-
-
-def with_session(settings: Any, work: Session) -> Any:
-    """Start `sourcebook mcp` over the given index, run `work` in a session, and stop it."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SOURCEBOOK_")}
-    env |= {"SOURCEBOOK_HOME": str(settings.home), "HF_HUB_OFFLINE": "1"}
-    params = StdioServerParameters(command=SOURCEBOOK, args=["mcp"], env=env)
-
-    async def run() -> Any:
-        async with stdio_client(params) as (read, write), ClientSession(read, write) as session:
-            await session.initialize()
-            return await work(session)
-
-    return anyio.run(run)
 
 
 async def call(session: ClientSession, tool: str, **arguments: Any) -> Any:

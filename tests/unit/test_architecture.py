@@ -27,7 +27,7 @@ PACKAGES = ("app", "ingest", "store", "prompts")
 ALLOWED = {
     "app.interfaces": {"app", "ingest", "store", "prompts"},
     "app.answering": {"app.answering", "app.library", "app.settings", "store", "prompts"},
-    "app.library": {"app.settings", "ingest", "store"},
+    "app.library": {"app.library", "app.settings", "ingest", "store"},
     "app.uploads": {"app.settings", "ingest", "store"},
     "app.settings": set(),
     "app.evaluation": {"app.answering", "app.library", "app.settings"},
@@ -95,6 +95,15 @@ def test_imports_run_one_way() -> None:
         for name in filter(ours, imported(tree)):
             ok = any(name == a or name.startswith(a + ".") for a in allowed)
             assert ok, f"{module} imports {name}"
+
+
+def test_the_library_is_used_through_its_front() -> None:
+    """app.library's modules are its own business: callers import from app.library itself."""
+    for module, tree in modules().items():
+        if module.startswith("app.library"):
+            continue
+        inner = {n for n in imported(tree) if n.startswith("app.library.")}
+        assert not inner, f"{module} imports {inner}"
 
 
 def test_no_import_cycles() -> None:

@@ -50,6 +50,20 @@ def test_html_keeps_main_text_only() -> None:
     assert doc.text[dams["start"] :].startswith("Dams")
 
 
+def test_an_aside_in_the_text_is_kept_and_one_beside_it_dropped() -> None:
+    """Regression (issue 20, bench/html_text.py): Sphinx writes footnotes and side examples as
+    <aside> inside its main part, and every <aside> was dropped, code and all."""
+    page = (
+        "<html><body><main><div role='main'><p>Run the event loop.</p><aside class='sidebar'>"
+        "<p>Hello World!</p><pre>asyncio.run(main())</pre></aside><aside class='footnote'>"
+        "<p>[1] Since 3.7.</p></aside></div><aside><p>RELATED_LINKS</p></aside></main>"
+        "</body></html>"
+    )
+    text = load(Path("p.html"), page.encode()).text
+    assert "```\nasyncio.run(main())\n```" in text and "[1] Since 3.7." in text
+    assert "RELATED_LINKS" not in text
+
+
 def test_pdf_pages_are_numbered() -> None:
     doc = load(Path("r.pdf"), make_pdf(["First page text.", "Second page text."]))
     assert [s["page"] for s in doc.sections] == [1, 2]
