@@ -27,6 +27,7 @@ from store import (
     StoreError,
     open_index,
     search,
+    shown_url,
 )
 from store.prepare import Choice
 
@@ -50,7 +51,13 @@ def index_config(settings: Settings) -> IndexConfig:
         embedding_backend=settings.embedding_backend,
         encoder_cache=settings.cache_dir.expanduser(),
         calibration_folder=BUNDLED_CORPUS,
+        database_url=settings.database_url or None,
     )
+
+
+def shown_database(url: str | None) -> str:
+    """Where the text store is, as the status shows it (never a password)."""
+    return shown_url(url) if url else "SQLite in the home"
 
 
 def get_index(settings: Settings | None = None) -> Index:
@@ -60,7 +67,7 @@ def get_index(settings: Settings | None = None) -> Index:
     with _LOCK:
         index = _OPEN.get(config)
         if index is None:
-            if not (config.home / "sourcebook.sqlite").exists():
+            if not config.database_url and not (config.home / "sourcebook.sqlite").exists():
                 raise NoIndexError(f"no index in {config.home}; run `sourcebook ingest` first")
             index = open_index(config)
             _OPEN[config] = index
@@ -153,6 +160,7 @@ def index_status(settings: Settings | None = None) -> dict[str, object]:
         "home": str(config.home),
         "folder": str(settings.folder.resolve()),
         "store": settings.chroma_url or "chroma on disk",
+        "database": shown_database(settings.database_url),
         "embedding_model": settings.embedding_model,
         "embedding_backend": settings.embedding_backend,
         "answerer": settings.llm,

@@ -134,7 +134,7 @@ def ingest_folder(
         )
     folder = folder.resolve()
     started = time.monotonic()
-    with ingest_lock(config.home):
+    with ingest_lock(config.home, config.database_url):
         if rebuild:
             delete_index(config)
         index = open_index(config)
