@@ -95,6 +95,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--remeasure", action="store_true", help="measure the backends again")
 
     sub.add_parser("status", help="show what the index holds")
+
+    p = sub.add_parser(
+        "migrate",
+        help="copy an index from SQLite into PostgreSQL and a Chroma server (several servers)",
+        description="Copy the SQLite index of a home (documents, chunks, records, vectors) into "
+        "SOURCEBOOK_DATABASE_URL and the Chroma server SOURCEBOOK_CHROMA_URL (README, 'Running "
+        "several servers'). Safe to run again after an interruption.",
+    )
+    p.add_argument("--from", dest="from_home", type=Path, help="the home (default SOURCEBOOK_HOME)")
+    p.add_argument(
+        "--from-chroma-url", help="the Chroma server that home used (default: its Chroma on disk)"
+    )
     return parser
 
 
@@ -327,6 +339,19 @@ def cmd_status(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_migrate(args: argparse.Namespace) -> int:
+    from app.library import migrate, shown_database
+
+    settings = _settings()
+    done = migrate(args.from_home, args.from_chroma_url, settings=settings)
+    print(
+        f"migrated into {shown_database(settings.database_url)}: {done.documents} documents, "
+        f"{done.chunks} chunks, {done.texts} texts, {done.records} records; {done.vectors} "
+        f"vectors copied to {settings.chroma_url}"
+    )
+    return EXIT_OK
+
+
 COMMANDS = {
     "ingest": cmd_ingest,
     "search": cmd_search,
@@ -337,6 +362,7 @@ COMMANDS = {
     "mcp": cmd_mcp,
     "status": cmd_status,
     "watch": cmd_watch,
+    "migrate": cmd_migrate,
 }
 
 if __name__ == "__main__":
