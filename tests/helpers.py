@@ -284,3 +284,11 @@ def drop_database(admin_url: str, url: str) -> None:
     name = url.rsplit("/", 1)[1]
     with psycopg.connect(admin_url, autocommit=True) as conn:
         conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+def written_before(upto: list[int], after: int, batch: int) -> int:
+    """Chunks in the chunk table once an ingest has passed document `after` (of documents whose
+    chunks add up to `upto`) and blocks: whole batches of `batch` only, less the document the
+    last batch ends in (held back until the next batch: a document reaches the table whole)."""
+    flushed = upto[after] // batch * batch
+    return max((u for u in upto[: after + 1] if u < flushed), default=0)
