@@ -60,11 +60,21 @@ def pg_errors(url: str, what: str) -> Iterator[None]:
     try:
         yield
     except (psycopg.OperationalError, PoolTimeout) as e:
+        reason = _why(url) if isinstance(e, PoolTimeout) else first_line(e)
         raise StoreUnavailableError(
-            f"the PostgreSQL database {shown(url)} is unreachable while {what}: {first_line(e)}"
+            f"the PostgreSQL database {shown(url)} is unreachable while {what}: {reason}"
         ) from e
     except psycopg.Error as e:
         raise StoreError(f"the PostgreSQL database {shown(url)}, {what}: {first_line(e)}") from e
+
+
+def _why(url: str) -> str:
+    """Why no connection could be had: the pool only says it waited, a connection says why."""
+    try:
+        driver().connect(url, connect_timeout=int(CONNECT_SECONDS)).close()
+    except Exception as e:  # whatever the driver says is the reason
+        return first_line(e).removeprefix("connection failed: ")
+    return f"no connection free within {CONNECT_SECONDS:g} s"
 
 
 def make_pool(url: str, size: int = 4) -> Any:

@@ -64,7 +64,7 @@ class PgTextDB:
         self.where = shown(url)
         self._id: str | None = None
         self._pool = make_pool(url)
-        with self._tx("creating the tables") as c:
+        with self._tx("opening the index") as c:
             c.execute("SELECT pg_advisory_xact_lock(%s)", (SCHEMA_LOCK,))
             exists = c.execute("SELECT to_regclass('keyword_log') IS NOT NULL").fetchone()[0]
             if not exists:  # created once; later opens take no lock on the tables

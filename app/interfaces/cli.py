@@ -121,6 +121,8 @@ def quiet_libraries(verbose: bool) -> None:
     if not verbose:
         for ours in ("app", "ingest", "store"):
             logging.getLogger(ours).setLevel(logging.WARNING)
+        # Its reconnection attempts: the one line the error gives says it better.
+        logging.getLogger("psycopg.pool").setLevel(logging.CRITICAL)
     for name in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "HF_DATASETS_OFFLINE"):
         os.environ.setdefault(name, "1")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
