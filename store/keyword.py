@@ -8,10 +8,8 @@ forgotten by it: other servers follow the same log."""
 from __future__ import annotations
 
 import fcntl
-import json
 import logging
 import os
-import re
 import shutil
 import tempfile
 import threading
@@ -23,49 +21,20 @@ from typing import Any
 
 import tantivy
 
+from store.analysis import STOPWORDS, TOKEN, TOKENIZER, make_analyzer, make_schema
 from store.errors import StoreError
+from store.follow import follow, read_position, write_position
 from store.textstore import TextStore
+
+__all__ = ["FOLDER", "STOPWORDS", "TOKEN", "KeywordIndex"]
 
 log = logging.getLogger(__name__)
 
 # The folder's name carries the format: a new schema or analyzer gets a new folder, built from
 # the chunk table on first open, and the old one is removed.
 FOLDER = "keyword-v1"
-TOKENIZER = "sourcebook_en"
 WRITER_HEAP = 50_000_000  # bytes buffered before the writer flushes a segment
 BATCH = 20_000  # logged changes applied per tantivy commit
-FOLLOW_SECONDS = 0.5  # how often a shared log is looked at for other servers' changes
-
-# Words too common to carry meaning in a keyword query; BM25 would weigh them low anyway,
-# but matching them costs a walk through most of the index.
-STOPWORDS = frozenset(
-    "a an and are as at be been but by can could did do does for from had has have how i if in "
-    "into is it its of on or s so such than that the their them then there these they this to "
-    "was we were what when where which who whom whose why will with would you your".split()
-)
-TOKEN = re.compile(r"\w+", re.UNICODE)
-
-
-def make_analyzer() -> tantivy.TextAnalyzer:
-    """Words split on anything not a letter or digit, lowercased, accents folded, and reduced to
-    their English Snowball stems: the stems the answerer asks `term_statistics` about."""
-    return (
-        tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.simple())
-        .filter(tantivy.Filter.remove_long(40))
-        .filter(tantivy.Filter.lowercase())
-        .filter(tantivy.Filter.ascii_fold())
-        .filter(tantivy.Filter.stemmer("english"))
-        .build()
-    )
-
-
-def make_schema() -> tantivy.Schema:
-    builder = tantivy.SchemaBuilder()
-    builder.add_text_field("chunk_id", stored=True, tokenizer_name="raw", index_option="basic")
-    builder.add_text_field("source", tokenizer_name="raw", index_option="basic")
-    # Term frequencies without positions: BM25 needs no more, and no query here is a phrase.
-    builder.add_text_field("text", tokenizer_name=TOKENIZER, index_option="freq")
-    return builder.build()
 
 
 class KeywordIndex:
@@ -305,44 +274,30 @@ class KeywordIndex:
         in it is what is left to apply), else the position kept in the index's folder."""
         if not self._textdb.shared:
             return 0
-        try:
-            kept = json.loads((self.folder / "position.json").read_text())
-        except (OSError, ValueError):
-            return 0
-        return int(kept["seq"]) if kept.get("index") == self._textdb.index_id() else 0
+        return read_position(self.folder, self._textdb.index_id())
 
     def _applied(self, upto: int) -> None:
-        """Entries up to `upto` are in a commit of the index: forget them, or move past them."""
-        if not self._textdb.shared:
+        """Entries up to `upto` are in a commit of the index: forget them, or move past them
+        (after the commit: a kill in between replays them, which is safe)."""
+        if self._textdb.shared:
+            write_position(self.folder, self._textdb.index_id(), upto)
+        else:
             self._textdb.forget_keyword_changes(upto)
-            return
-        kept = json.dumps({"index": self._textdb.index_id(), "seq": upto})
-        tmp = self.folder / f".position.{os.getpid()}"
-        tmp.write_text(kept)
-        tmp.replace(self.folder / "position.json")  # after the commit: a kill replays, safely
 
     def _can_follow(self) -> bool:
         """False for an index that was never given a position in this log, or whose position
         lies before entries that were pruned since."""
         at = self._position()
-        return (
-            at > 0
-            and at >= self._textdb.forgotten_keyword_changes()
-            or (at == 0 and self._textdb.last_keyword_change() == 0)
-        )
+        if at == 0:
+            return self._textdb.last_keyword_change() == 0
+        return at >= self._textdb.forgotten_keyword_changes()
 
     def _follow(self) -> None:
-        """Apply other servers' changes as they are logged; a lost database is said once."""
-        failing = False
-        while not self._stopped.wait(FOLLOW_SECONDS):
-            try:
-                if self._textdb.last_keyword_change() > self._position():
-                    self.catch_up()
-                failing = False
-            except StoreError as e:
-                if not failing:
-                    log.warning("keyword index not following the log: %s", e)
-                failing = True
+        follow(
+            self._stopped,
+            lambda: self._textdb.last_keyword_change() > self._position(),
+            self.catch_up,
+        )
 
     def _fill(self, writer: Any, until: int | None) -> None:
         """Add every chunk of the table; then forget the log up to `until` (changes logged

@@ -117,6 +117,16 @@ def chunks_in(url: str) -> int:
         return 0  # not created yet
 
 
+def lock_holders(url: str) -> str:
+    """Who holds advisory locks on the database (their connections' application names)."""
+    with psycopg.connect(url) as conn:
+        rows = conn.execute(
+            "SELECT a.application_name FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
+            "WHERE l.locktype = 'advisory' AND l.granted"
+        ).fetchall()
+    return " | ".join(r[0] for r in rows)
+
+
 def table_by_source(url: str) -> dict[str, set[str]]:
     """What every server shows: the chunk table, by source."""
     out: dict[str, set[str]] = {}
@@ -153,6 +163,7 @@ def test_a_writer_killed_mid_ingest_leaves_whole_documents_and_another_converges
     threshold = rng.randint(0, written_before(upto, after, INDEX_BATCH))
     with blocking_file(folder, f"doc-{after:03d}z-pipe.txt"):
         writer = subprocess.Popen([SOURCEBOOK, "ingest"], env=env_for(a), stderr=subprocess.DEVNULL)
+        until(lambda: f"pid {writer.pid} " in lock_holders(str(a.database_url)), 600)
         deadline = time.monotonic() + 600  # a safety net for a broken ingest, not a timing
         while writer.poll() is None and chunks_in(str(a.database_url)) < threshold:
             assert time.monotonic() < deadline
