@@ -36,7 +36,7 @@ class Migrated:
     documents: int
     chunks: int
     vectors: int
-    records: int
+    recorded: int  # keys of the record manager
     texts: int
 
 

@@ -348,7 +348,7 @@ def cmd_migrate(args: argparse.Namespace) -> int:
     done = migrate(args.from_home, args.from_chroma_url, settings=settings)
     print(
         f"migrated into {shown_database(settings.database_url)}: {done.documents} documents, "
-        f"{done.chunks} chunks, {done.texts} texts, {done.records} records; {done.vectors} "
+        f"{done.chunks} chunks, {done.texts} texts, {done.recorded} records; {done.vectors} "
         f"vectors copied to {settings.chroma_url}"
     )
     return EXIT_OK
