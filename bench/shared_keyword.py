@@ -29,7 +29,7 @@ from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
-sys.path.insert(0, str(REPO / "bench"))
+sys.path.append(str(REPO / "bench"))  # after REPO: bench/ingest.py is not the ingest package
 
 DEPTH = 24
 

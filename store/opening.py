@@ -16,7 +16,12 @@ from store.errors import IndexMismatchError, StoreError
 from store.index import Index, make_record_manager
 from store.keyword import FOLDER as KEYWORD_FOLDER
 from store.textstore import TextStore
-from store.vectors import delete_collections, make_chroma_client, open_collection
+from store.vectors import (
+    delete_collections,
+    empty_collection,
+    make_chroma_client,
+    open_collection,
+)
 
 
 def open_text_store(home: Path, database_url: str | None) -> TextStore:
@@ -138,7 +143,11 @@ def delete_index(config: IndexConfig) -> None:
                 textdb.clear()
         finally:
             textdb.close()
-    delete_collections(make_chroma_client(config.chroma_url, str(config.home / "chroma")), names)
+    client = make_chroma_client(config.chroma_url, str(config.home / "chroma"))
+    if config.database_url:  # other servers hold this collection open: empty it, keep it
+        empty_collection(client, config.collection_name)
+        names.discard(config.collection_name)
+    delete_collections(client, names)
     shutil.rmtree(config.home / KEYWORD_FOLDER, ignore_errors=True)
     for name in ("sourcebook.sqlite", "records.sqlite"):
         for suffix in ("", "-wal", "-shm"):

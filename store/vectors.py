@@ -91,6 +91,18 @@ def delete_collections(client: Any, names: set[str]) -> None:
             client.delete_collection(name)
 
 
+def empty_collection(client: Any, name: str) -> None:
+    """Delete every vector of collection `name` but keep the collection: other servers' handles
+    on it stay good (a deleted and recreated collection is a new one to them)."""
+    with chroma_errors("emptying the collection"):
+        existing = {c if isinstance(c, str) else c.name for c in client.list_collections()}
+        if name not in existing:
+            return
+        collection = client.get_collection(name)
+        while ids := collection.get(include=[], limit=5000)["ids"]:
+            collection.delete(ids=ids)
+
+
 class SyncedStore(VectorStore):
     """The vector store that LangChain's `index()` writes through: every add and delete goes to
     Chroma, to the chunk table and then to the keyword index, which follows the table's log of
