@@ -185,6 +185,9 @@ def main() -> None:
     os.environ.update(
         {"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "ANONYMIZED_TELEMETRY": "False"}
     )
+    import warnings
+
+    warnings.filterwarnings("ignore")  # bs4 on XHTML pages, as in bench/scale.py
     from app.interfaces.cli import quiet_libraries
 
     quiet_libraries(verbose=False)
