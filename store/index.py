@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -16,7 +17,7 @@ from langchain_core.embeddings import Embeddings
 
 from store.config import IndexConfig
 from store.embeddings import CachedEmbeddings, Embedder
-from store.errors import StoreError
+from store.errors import StoreError, StoreUnavailableError
 from store.keyword import KeywordIndex
 from store.textstore import StoredText, TextStore
 from store.vectors import SyncedStore
@@ -172,16 +173,17 @@ class Index:
         every source at all that `docs` no longer yield are deleted."""
         from langchain_core.indexing import index as langchain_index
 
-        self._forget_unwritten()
-        result = langchain_index(
-            docs,
-            self._record_manager(),
-            self._vectors,
-            cleanup="scoped_full" if scoped else "full",
-            source_id_key="source",
-            key_encoder="sha256",
-            batch_size=batch_size,
-        )
+        with records_errors(self.config):
+            self._forget_unwritten()
+            result = langchain_index(
+                docs,
+                self._record_manager(),
+                self._vectors,
+                cleanup="scoped_full" if scoped else "full",
+                source_id_key="source",
+                key_encoder="sha256",
+                batch_size=batch_size,
+            )
         self._vectors.flush()
         return Synced(result["num_added"], result["num_deleted"], result["num_skipped"])
 
@@ -199,11 +201,12 @@ class Index:
 
     def remove_sources(self, sources: list[str]) -> int:
         """Delete every chunk of `sources`; returns how many."""
-        records = self._record_manager()
-        keys = records.list_keys(group_ids=sources) if sources else []
-        if keys:
-            self._vectors.delete(keys)
-            records.delete_keys(keys)
+        with records_errors(self.config):
+            records = self._record_manager()
+            keys = records.list_keys(group_ids=sources) if sources else []
+            if keys:
+                self._vectors.delete(keys)
+                records.delete_keys(keys)
         self._textdb.forget_files(sources)
         return len(keys)
 
@@ -241,6 +244,24 @@ class Index:
                 f"{self.config.collection_name} is empty (another Chroma store?); run "
                 "`sourcebook ingest --rebuild`"
             )
+
+
+@contextmanager
+def records_errors(config: IndexConfig) -> Iterator[None]:
+    """The record manager's database lost (it speaks SQLAlchemy), in our words."""
+    from sqlalchemy.exc import OperationalError
+
+    try:
+        yield
+    except OperationalError as e:
+        if not config.database_url:
+            raise
+        from store.pg import first_line, shown
+
+        raise StoreUnavailableError(
+            f"the PostgreSQL database {shown(config.database_url)} is unreachable while "
+            f"writing the records: {first_line(e.orig or e)}"
+        ) from e
 
 
 def make_record_manager(config: IndexConfig) -> Any:
