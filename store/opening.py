@@ -144,10 +144,11 @@ def delete_index(config: IndexConfig) -> None:
         finally:
             textdb.close()
     client = make_chroma_client(config.chroma_url, str(config.home / "chroma"))
-    if config.database_url:  # other servers hold this collection open: empty it, keep it
-        empty_collection(client, config.collection_name)
-        names.discard(config.collection_name)
-    delete_collections(client, names)
+    if config.database_url:  # other servers hold these collections open: empty them, keep them
+        for name in names:
+            empty_collection(client, name)
+    else:
+        delete_collections(client, names)
     shutil.rmtree(config.home / KEYWORD_FOLDER, ignore_errors=True)
     for name in ("sourcebook.sqlite", "records.sqlite"):
         for suffix in ("", "-wal", "-shm"):

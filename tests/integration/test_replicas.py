@@ -176,6 +176,25 @@ def test_eight_users_over_two_servers_get_the_librarys_answers(pair: dict[str, A
     assert not problems, problems
 
 
+def test_a_rebuild_from_another_machine_leaves_both_servers_answering(
+    pair: dict[str, Any],
+) -> None:
+    """Regression guard: a rebuild that deleted and recreated the Chroma collection left every
+    other server holding a collection that no longer exists."""
+    before = {url: ask(url, QUESTIONS[1]).json()["citations"] for url in (pair["a"], pair["b"])}
+    library = pair["library"]
+    rebuilt = subprocess.run(
+        [SOURCEBOOK, "ingest", "--rebuild"], env=env_of(library), capture_output=True, text=True
+    )
+    assert rebuilt.returncode == 0, rebuilt.stderr
+    for url, citations in before.items():
+        until(
+            lambda url=url, citations=citations: (
+                ask(url, QUESTIONS[1]).json().get("citations") == citations
+            )
+        )
+
+
 # -- PostgreSQL restarted under a running server
 
 
