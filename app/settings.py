@@ -38,6 +38,13 @@ class Settings(BaseSettings):
         default=None,
         description="http://HOST:PORT of a Chroma server (`chroma run`); unset: Chroma on disk.",
     )
+    database_url: str | None = Field(
+        default=None,
+        description="postgresql://USER:PASSWORD@HOST:PORT/DB: keep documents, chunks, records, "
+        "the change log, the ingest lock and login sessions there, shared by several servers "
+        "(with a Chroma server, chroma_url); unset: SQLite in the home. Needs the `postgres` "
+        "extra (psycopg).",
+    )
     embedding_model: str = Field(
         default="all-MiniLM-L6-v2",
         description="A packaged model name (all-MiniLM-L6-v2) or a local sentence-transformers folder.",

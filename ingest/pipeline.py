@@ -100,7 +100,7 @@ def ingest_folder(
         raise IngestError(f"folder {folder} does not exist; pass the folder to index")
     folder = folder.resolve()
     started = time.monotonic()
-    with ingest_lock(config.home):
+    with ingest_lock(config.home, config.database_url):
         if rebuild:
             delete_index(config)
         index = open_index(config)

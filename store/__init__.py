@@ -1,4 +1,5 @@
-"""The index: embeddings, Chroma, the SQLite side, and hybrid search. Imports nothing of ours."""
+"""The index: embeddings, Chroma, the text store (SQLite, or PostgreSQL shared by several servers),
+and hybrid search. Imports nothing of ours."""
 
 from store.config import IndexConfig
 from store.embeddings import Embedder, load_model, make_embeddings, resolve_model_path
@@ -10,13 +11,17 @@ from store.errors import (
     StoreError,
     StoreUnavailableError,
 )
-from store.index import Index, Synced, delete_index, followed_folder, open_index
+from store.index import Index, Synced
 from store.lock import ingest_lock
+from store.opening import delete_index, followed_folder, open_index
+from store.pg import shown as shown_url
+from store.pgsessions import DatabaseSessions
 from store.search import Hit, search
-from store.textdb import StoredText
+from store.textstore import StoredText
 
 __all__ = [
     "BackendUnavailable",
+    "DatabaseSessions",
     "Embedder",
     "Hit",
     "Index",
@@ -36,4 +41,5 @@ __all__ = [
     "open_index",
     "resolve_model_path",
     "search",
+    "shown_url",
 ]

@@ -23,6 +23,10 @@ class IndexConfig:
     # build key (the backend is), since they only say how to get the same weights.
     encoder_cache: Path | None = None
     calibration_folder: Path | None = None
+    # PostgreSQL holding what SQLite holds in the home, shared by several servers; its id stands
+    # in for the home's in the collection name (open_index reads it from the database).
+    database_url: str | None = None
+    index_id: str | None = None
 
     @property
     def build_key(self) -> dict[str, str]:
@@ -42,7 +46,7 @@ class IndexConfig:
         if key["embedding_backend"] == "torch":
             del key["embedding_backend"]  # torch indexes predate the key: keep their names
         digest = hashlib.sha256(repr(sorted(key.items())).encode()).hexdigest()[:10]
-        return f"sourcebook-{slug[:40]}-{digest}-{home_id(self.home)}"
+        return f"sourcebook-{slug[:40]}-{digest}-{self.index_id or home_id(self.home)}"
 
 
 def home_id(home: Path) -> str:

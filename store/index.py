@@ -1,12 +1,13 @@
-"""An open index: what callers may ask of it. Chroma, the SQLite side, the keyword index and
-LangChain's record manager stay inside; this class is the one place that keeps them in step."""
+"""An open index: what callers may ask of it. Chroma, the text store (SQLite or PostgreSQL), the
+keyword index and LangChain's record manager stay inside; this class is the one place that keeps
+them in step."""
 
 from __future__ import annotations
 
 import logging
-import shutil
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -15,12 +16,11 @@ from langchain_core.documents import Document
 from langchain_core.embeddings import Embeddings
 
 from store.config import IndexConfig
-from store.embeddings import CachedEmbeddings, Embedder, chosen_backend, load_model
-from store.errors import IndexMismatchError, StoreError
-from store.keyword import FOLDER as KEYWORD_FOLDER
+from store.embeddings import CachedEmbeddings, Embedder
+from store.errors import StoreError, StoreUnavailableError
 from store.keyword import KeywordIndex
-from store.textdb import StoredText, TextDB
-from store.vectors import SyncedStore, delete_collections, make_chroma_client, open_collection
+from store.textstore import StoredText, TextStore
+from store.vectors import SyncedStore
 
 log = logging.getLogger(__name__)
 
@@ -37,14 +37,19 @@ class Synced:
 class Index:
     """One open index. Callers use these methods, never its SQLite or Chroma objects."""
 
-    def __init__(self, config: IndexConfig, textdb: TextDB, model: Embedder):
+    def __init__(
+        self,
+        config: IndexConfig,
+        textdb: TextStore,
+        model: Embedder,
+        chroma: Callable[[Embeddings], Any],
+    ) -> None:
         self.config = config
         self._textdb = textdb
         self._model = model
         self._cached = CachedEmbeddings(model, textdb.get_vectors, textdb.put_vectors)
         self._keywords = KeywordIndex(config.home, textdb)
-        chroma = _open_chroma(config, textdb, self._cached)
-        self._vectors = SyncedStore(chroma, textdb, self._keywords, self._cached)
+        self._vectors = SyncedStore(chroma(self._cached), textdb, self._keywords, self._cached)
         self._records: Any = None
 
     # -- what it is
@@ -168,32 +173,47 @@ class Index:
         every source at all that `docs` no longer yield are deleted."""
         from langchain_core.indexing import index as langchain_index
 
-        result = langchain_index(
-            docs,
-            self._record_manager(),
-            self._vectors,
-            cleanup="scoped_full" if scoped else "full",
-            source_id_key="source",
-            key_encoder="sha256",
-            batch_size=batch_size,
-        )
+        with records_errors(self.config):
+            self._forget_unwritten()
+            result = langchain_index(
+                docs,
+                self._record_manager(),
+                self._vectors,
+                cleanup="scoped_full" if scoped else "full",
+                source_id_key="source",
+                key_encoder="sha256",
+                batch_size=batch_size,
+            )
+        self._vectors.flush()
         return Synced(result["num_added"], result["num_deleted"], result["num_skipped"])
+
+    def _forget_unwritten(self) -> None:
+        """Chunks the record manager lists but the chunk table lacks: a writer killed while it
+        held back a document's first chunks (SyncedStore) recorded them unwritten. Forgotten,
+        they are written again by this run."""
+        self._vectors.drop_held()  # of a run that failed on this handle: half a document
+        records = self._record_manager()
+        keys = records.list_keys()
+        missing = sorted(set(keys) - self._textdb.existing_chunk_ids(keys)) if keys else []
+        if missing:
+            log.info("%d chunks recorded but never written: writing them again", len(missing))
+            records.delete_keys(missing)
 
     def remove_sources(self, sources: list[str]) -> int:
         """Delete every chunk of `sources`; returns how many."""
-        records = self._record_manager()
-        keys = records.list_keys(group_ids=sources) if sources else []
-        if keys:
-            self._vectors.delete(keys)
-            records.delete_keys(keys)
+        with records_errors(self.config):
+            records = self._record_manager()
+            keys = records.list_keys(group_ids=sources) if sources else []
+            if keys:
+                self._vectors.delete(keys)
+                records.delete_keys(keys)
         self._textdb.forget_files(sources)
         return len(keys)
 
     def finish_ingest(self, files: dict[str, tuple[str, int, int]], removed: list[str]) -> None:
         """Remember each ingested file's (doc_hash, size, mtime), forget removed ones, drop
         texts no chunk refers to, and stamp the time."""
-        for source, (doc_hash, size, mtime_ns) in files.items():
-            self._textdb.remember_file(source, doc_hash, size, mtime_ns)
+        self._textdb.remember_files(files)
         self._textdb.forget_files(removed)
         self._textdb.prune()
         self._textdb.set_meta({"last_ingest": datetime.now(UTC).isoformat(timespec="seconds")})
@@ -211,11 +231,7 @@ class Index:
     def _record_manager(self) -> Any:
         """LangChain's SQL record manager: which chunk ids each source holds, and since when."""
         if self._records is None:
-            from langchain_classic.indexes import SQLRecordManager
-
-            db = self.config.home / "records.sqlite"
-            self._records = SQLRecordManager(self.config.collection_name, db_url=f"sqlite:///{db}")
-            self._records.create_schema()
+            self._records = make_record_manager(self.config)
         return self._records
 
     def check_vectors(self) -> None:
@@ -224,112 +240,44 @@ class Index:
         chunks = self._textdb.chunk_count()
         if chunks and self._vectors.count() == 0:
             raise StoreError(
-                f"the index in {self.config.home} has {chunks} chunks but its Chroma collection "
+                f"the index in {self._textdb.where} has {chunks} chunks but its Chroma collection "
                 f"{self.config.collection_name} is empty (another Chroma store?); run "
                 "`sourcebook ingest --rebuild`"
             )
 
 
-def _open_chroma(config: IndexConfig, textdb: TextDB, embeddings: Embeddings) -> Any:
+@contextmanager
+def records_errors(config: IndexConfig) -> Iterator[None]:
+    """The record manager's database lost (it speaks SQLAlchemy), in our words."""
+    from sqlalchemy.exc import OperationalError
+
     try:
-        client = make_chroma_client(config.chroma_url, str(config.home / "chroma"))
-    except Exception as e:
-        if textdb.read_only and not config.chroma_url:
-            raise StoreError(
-                f"the index in {config.home} is on a read-only file system, and Chroma on disk "
-                "cannot open it there; make it writable, or serve its vectors from a Chroma "
-                "server (SOURCEBOOK_CHROMA_URL)"
-            ) from e
-        raise
-    return open_collection(client, config.collection_name, embeddings, config.build_key)
+        yield
+    except OperationalError as e:
+        if not config.database_url:
+            raise
+        from store.pg import first_line, shown
+
+        raise StoreUnavailableError(
+            f"the PostgreSQL database {shown(config.database_url)} is unreachable while "
+            f"writing the records: {first_line(e.orig or e)}"
+        ) from e
 
 
-def check_build(textdb: TextDB, config: IndexConfig) -> None:
-    """Refuse to mix an index's vectors with another model's or another chunking's."""
-    meta = {"embedding_backend": "torch", **textdb.get_meta()}  # older indexes: torch
-    if not meta.get("embedding_model"):
-        return
-    wanted = config.build_key
-    diff = [f"{k} {meta.get(k)!r} (now {v!r})" for k, v in wanted.items() if meta.get(k) != v]
-    if diff:
-        raise IndexMismatchError(
-            f"the index in {config.home} was built with {', '.join(diff)}; "
-            "run `sourcebook ingest --rebuild` to rebuild it with the current settings"
-        )
+def make_record_manager(config: IndexConfig) -> Any:
+    """LangChain's SQL record manager, in the home's records.sqlite or in the shared database."""
+    from langchain_classic.indexes import SQLRecordManager
 
+    if config.database_url:
+        from store.pg import pg_errors, sqlalchemy_url
 
-def resolve_backend(config: IndexConfig, textdb: TextDB) -> IndexConfig:
-    """`auto` made concrete: an index keeps the backend it was built with; a new one gets the
-    backend measured fastest on this CPU among those that agree with torch fp32."""
-    if config.embedding_backend != "auto":
-        return config
-    meta = textdb.get_meta()
-    if meta.get("embedding_model"):  # built: keep its backend (indexes older than the key: torch)
-        return replace(config, embedding_backend=meta.get("embedding_backend", "torch"))
-    backend = chosen_backend(
-        config.embedding_model, config.encoder_cache, config.calibration_folder
-    )
-    return replace(config, embedding_backend=backend)
-
-
-def open_index(config: IndexConfig, *, model: Embedder | None = None) -> Index:
-    """Open (creating if need be) the index that `config` describes. No model is loaded here:
-    the first text to embed or measure loads it."""
-    textdb = TextDB(config.home / "sourcebook.sqlite")
-    config = resolve_backend(config, textdb)
-    check_build(textdb, config)
-    model = model or load_model(
-        config.embedding_model,
-        config.embedding_backend,
-        cache_dir=config.encoder_cache,
-        calibration_folder=config.calibration_folder,
-    )
-    if model.backend != config.embedding_backend:  # fell back to torch: a different space
-        config = replace(config, embedding_backend=model.backend)
-        check_build(textdb, config)
-    index = Index(config, textdb, model)
-    index.check_vectors()
-    return index
-
-
-def followed_folder(home: Path) -> Path | None:
-    """The folder the index in `home` follows (the one it was built from; recorded when its
-    first ingest began), without opening Chroma; None when nothing was ingested there."""
-    db = home / "sourcebook.sqlite"
-    if not db.exists():
-        return None
-    textdb = TextDB(db)
-    try:
-        folder = textdb.get_meta().get("folder")
-    finally:
-        textdb.close()
-    return Path(folder) if folder else None
-
-
-def delete_index(config: IndexConfig) -> None:
-    """Remove an index entirely: its collection (as built, and as now configured), its records
-    and its SQLite side."""
-    names = {config.collection_name}
-    db = config.home / "sourcebook.sqlite"
-    if db.exists():
-        textdb = TextDB(db)
-        try:
-            meta = textdb.get_meta()
-        finally:
-            textdb.close()
-        if meta.get("embedding_model"):
-            built = IndexConfig(
-                config.home,
-                meta["embedding_model"],
-                int(meta["chunk_tokens"]),
-                int(meta["chunk_overlap"]),
-                embedding_backend=meta.get("embedding_backend", "torch"),
+        with pg_errors(config.database_url, "opening the records"):
+            records = SQLRecordManager(
+                config.collection_name, db_url=sqlalchemy_url(config.database_url)
             )
-            names.add(built.collection_name)
-    delete_collections(make_chroma_client(config.chroma_url, str(config.home / "chroma")), names)
-    shutil.rmtree(config.home / KEYWORD_FOLDER, ignore_errors=True)
-    for name in ("sourcebook.sqlite", "records.sqlite"):
-        for suffix in ("", "-wal", "-shm"):
-            path = config.home / (name + suffix)
-            if path.exists():
-                path.unlink()
+            records.create_schema()
+        return records
+    db = config.home / "records.sqlite"
+    records = SQLRecordManager(config.collection_name, db_url=f"sqlite:///{db}")
+    records.create_schema()
+    return records

@@ -1,7 +1,9 @@
-"""The keyword half of an index: BM25 over the chunk texts in a tantivy index beside the SQLite
-file, searched with top-k pruning (block-max WAND), and kept in step with the SQLite chunk
-table, which stays the source of truth, through the log of changed chunk ids that the table's
-own triggers write in the same transaction as each change."""
+"""The keyword half of an index: BM25 over the chunk texts in a tantivy index in the home, searched
+with top-k pruning (block-max WAND), and kept in step with the chunk table (SQLite beside it, or
+PostgreSQL shared by several servers), which stays the source of truth, through the log of
+changed chunk ids that the table's own triggers write in the same transaction as each change.
+A shared log is followed from this index's own position (kept in its folder) and never
+forgotten by it: other servers follow the same log."""
 
 from __future__ import annotations
 
@@ -19,49 +21,31 @@ from typing import Any
 
 import tantivy
 
+from store.analysis import TOKENIZER, make_analyzer, make_schema
 from store.errors import StoreError
-from store.textdb import TextDB
+from store.follow import follow, read_position, write_position
+from store.textstore import TextStore
 from store.words import FUNCTION_WORDS, INDEX_WORD
+
+__all__ = ["FOLDER", "KeywordIndex"]
 
 log = logging.getLogger(__name__)
 
 # The folder's name carries the format: a new schema or analyzer gets a new folder, built from
 # the chunk table on first open, and the old one is removed.
 FOLDER = "keyword-v1"
-TOKENIZER = "sourcebook_en"
 WRITER_HEAP = 50_000_000  # bytes buffered before the writer flushes a segment
 BATCH = 20_000  # logged changes applied per tantivy commit
-
-
-def make_analyzer() -> tantivy.TextAnalyzer:
-    """Words split on anything not a letter or digit, lowercased, accents folded, and reduced to
-    their English Snowball stems: the stems the answerer asks `term_statistics` about."""
-    return (
-        tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.simple())
-        .filter(tantivy.Filter.remove_long(40))
-        .filter(tantivy.Filter.lowercase())
-        .filter(tantivy.Filter.ascii_fold())
-        .filter(tantivy.Filter.stemmer("english"))
-        .build()
-    )
-
-
-def make_schema() -> tantivy.Schema:
-    builder = tantivy.SchemaBuilder()
-    builder.add_text_field("chunk_id", stored=True, tokenizer_name="raw", index_option="basic")
-    builder.add_text_field("source", tokenizer_name="raw", index_option="basic")
-    # Term frequencies without positions: BM25 needs no more, and no query here is a phrase.
-    builder.add_text_field("text", tokenizer_name=TOKENIZER, index_option="freq")
-    return builder.build()
 
 
 class KeywordIndex:
     """The tantivy index of one home. Writes go through `catch_up()`, which applies what the
     chunk table's log says changed; opening it converges it to the chunk table."""
 
-    def __init__(self, home: Path, textdb: TextDB) -> None:
+    def __init__(self, home: Path, textdb: TextStore) -> None:
         self.folder = home / FOLDER
         self._textdb = textdb
+        self._stopped = threading.Event()
         self._lock_path = home / "keyword.lock"
         self._analyzer = make_analyzer()
         self._schema = make_schema()
@@ -72,6 +56,10 @@ class KeywordIndex:
             if textdb.read_only:
                 self._index = self._open_copy()
                 return
+            try:
+                home.mkdir(parents=True, exist_ok=True)  # a database's servers: the home holds
+            except OSError as e:  # only this index
+                raise StoreError(f"cannot make the index folder {home}: {e.strerror or e}") from e
             with self._locked():
                 self._index = self._open_writable()
         try:
@@ -79,6 +67,8 @@ class KeywordIndex:
                 self._converge()
         except StoreError as e:  # e.g. a full disk: answer from the index as it is meanwhile
             log.warning("%s; searching the keyword index as it stands", e)
+        if textdb.shared:
+            threading.Thread(target=self._follow, name="keyword-follower", daemon=True).start()
 
     # -- reading
     def terms(self, text: str) -> list[str]:
@@ -149,6 +139,7 @@ class KeywordIndex:
             self._rebuild()
 
     def close(self) -> None:
+        self._stopped.set()
         self._watch = None
         self._index = tantivy.Index(self._schema)  # drop the files' maps; searches find nothing
 
@@ -235,10 +226,14 @@ class KeywordIndex:
         return self._register(tantivy.Index.open(str(copy)))
 
     def _converge(self) -> None:
-        """Apply what a killed process left in the log; if the index still disagrees with the
-        chunk table on how many chunks there are, rebuild it from the table."""
+        """Apply what a killed process left in the log (or, following a shared log, what was
+        logged since this index last looked); if the index still disagrees with the chunk table
+        on how many chunks there are, rebuild it from the table."""
+        if self._textdb.shared and not self._can_follow():
+            log.warning("the keyword index in %s cannot follow the log: rebuilding it", self.folder)
+            self._rebuild()
         self._catch_up()
-        chunks, pending = self._textdb.keyword_state()
+        chunks, pending = self._textdb.keyword_state(self._position())
         if not pending and self.count() != chunks:
             log.warning(
                 "the keyword index holds %d chunks, the chunk table %d: rebuilding it",
@@ -253,16 +248,17 @@ class KeywordIndex:
     def _catch_up(self) -> None:
         writer = None
         while True:
-            last, changed = self._textdb.keyword_changes(BATCH)
+            last, changed = self._textdb.keyword_changes(self._position(), BATCH)
             if not changed:
                 break
             writer = writer or self._writer()
             for chunk_id in changed:
                 writer.delete_documents_by_term("chunk_id", chunk_id)
+            # Rows as they are now, maybe newer than the entries: replaying those is the same.
             for chunk_id, (source, text) in self._textdb.chunk_texts(changed).items():
                 writer.add_document(tantivy.Document(chunk_id=chunk_id, source=source, text=text))
             writer.commit()  # atomic: a kill before it leaves the log to replay, which is safe
-            self._textdb.forget_keyword_changes(last)
+            self._applied(last)
         if writer is not None:
             writer.wait_merging_threads()  # merge now, so segments do not pile up; frees the lock
             self._index.reload()
@@ -272,6 +268,37 @@ class KeywordIndex:
         writer = self._writer()
         writer.delete_all_documents()
         self._fill(writer, until=last)
+
+    # -- following a log, by position
+    def _position(self) -> int:
+        """How far into the log this index has applied: 0 for a log that forgets (what is left
+        in it is what is left to apply), else the position kept in the index's folder."""
+        if not self._textdb.shared:
+            return 0
+        return read_position(self.folder, self._textdb.index_id())
+
+    def _applied(self, upto: int) -> None:
+        """Entries up to `upto` are in a commit of the index: forget them, or move past them
+        (after the commit: a kill in between replays them, which is safe)."""
+        if self._textdb.shared:
+            write_position(self.folder, self._textdb.index_id(), upto)
+        else:
+            self._textdb.forget_keyword_changes(upto)
+
+    def _can_follow(self) -> bool:
+        """False for an index that was never given a position in this log, or whose position
+        lies before entries that were pruned since."""
+        at = self._position()
+        if at == 0:
+            return self._textdb.last_keyword_change() == 0
+        return at >= self._textdb.forgotten_keyword_changes()
+
+    def _follow(self) -> None:
+        follow(
+            self._stopped,
+            lambda: self._textdb.last_keyword_change() > self._position(),
+            self.catch_up,
+        )
 
     def _fill(self, writer: Any, until: int | None) -> None:
         """Add every chunk of the table; then forget the log up to `until` (changes logged
@@ -284,5 +311,5 @@ class KeywordIndex:
         writer.commit()
         writer.wait_merging_threads()
         if until is not None:
-            self._textdb.forget_keyword_changes(until)
+            self._applied(until)
         self._index.reload()

@@ -1,4 +1,5 @@
-"""One ingest at a time per index home, across processes."""
+"""One ingest at a time per index: per home across processes, or, for an index in PostgreSQL,
+across machines (an advisory lock in the database)."""
 
 from __future__ import annotations
 
@@ -12,8 +13,14 @@ from store.errors import IndexBusyError, StoreError
 
 
 @contextmanager
-def ingest_lock(home: Path) -> Iterator[None]:
-    """Hold the home's ingest lock; a second ingest is told who holds it."""
+def ingest_lock(home: Path, database_url: str | None = None) -> Iterator[None]:
+    """Hold the index's ingest lock; a second ingest is told who holds it."""
+    if database_url:
+        from store.pg import writer_lock
+
+        with writer_lock(database_url):
+            yield
+        return
     path = home / "ingest.lock"
     try:
         home.mkdir(parents=True, exist_ok=True)

@@ -10,11 +10,13 @@ import sqlite3
 import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from store.errors import StoreError
+from store.textstore import ChunkRow, StoredText
+
+__all__ = ["StoredText", "TextDB", "on_read_only_fs", "open_read_only"]
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -64,18 +66,11 @@ def open_read_only(path: Path) -> sqlite3.Connection:
     return sqlite3.connect(uri, uri=True, check_same_thread=False)
 
 
-@dataclass(frozen=True)
-class StoredText:
-    """A document's extracted text, as it was when its chunks were made."""
-
-    doc_hash: str
-    text: str
-    title: str
-    sections: list[dict[str, Any]]
-
-
 class TextDB:
-    """One SQLite file, safe to share between the threads of one process."""
+    """One SQLite file, safe to share between the threads of one process; its keyword log has
+    one follower (the tantivy index beside it), which forgets what it applied."""
+
+    shared = False
 
     def __init__(self, path: Path) -> None:
         self.read_only = path.exists() and on_read_only_fs(path)
@@ -96,6 +91,7 @@ class TextDB:
         except (OSError, sqlite3.Error) as e:
             raise StoreError(f"cannot open the index database {path}: {e}") from e
         self.path = path
+        self.where = str(path)
         self._lock = threading.RLock()
 
     @contextmanager
@@ -116,6 +112,16 @@ class TextDB:
     def close(self) -> None:
         with self._lock:
             self._conn.close()
+
+    def index_id(self) -> str | None:
+        """None: a home's id lives in the home (config.home_id)."""
+        return None
+
+    def clear(self) -> None:
+        """Forget every document and chunk (the file itself is removed by delete_index)."""
+        with self._tx() as c:
+            for table in ("chunks", "texts", "files", "meta", "keyword_log"):
+                c.execute(f"DELETE FROM {table}")  # noqa: S608 - our own table names
 
     # -- settings the index was built with
     def get_meta(self) -> dict[str, str]:
@@ -187,15 +193,16 @@ class TextDB:
             rows = [(t, json.loads(m)) for t, m in c.execute(sql, args)]
         return sorted(rows, key=lambda r: (r[1]["doc_hash"], r[1]["start"]))
 
-    def remember_file(self, source: str, doc_hash: str, size: int, mtime_ns: int) -> None:
+    def remember_files(self, files: dict[str, tuple[str, int, int]]) -> None:
+        """source -> (doc_hash, size, mtime_ns), in one transaction."""
         with self._tx() as c:
-            c.execute(
+            c.executemany(
                 "INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?)",
-                (source, doc_hash, size, mtime_ns),
+                [(source, *known) for source, known in files.items()],
             )
 
     # -- chunks, kept in step with the vector store
-    def upsert_chunks(self, rows: Iterable[tuple[str, str, str, str, dict[str, Any]]]) -> None:
+    def upsert_chunks(self, rows: Iterable[ChunkRow]) -> None:
         """Rows of (chunk_id, source, doc_hash, text, metadata)."""
         with self._tx() as c:
             for chunk_id, source, doc_hash, text, metadata in rows:
@@ -223,28 +230,44 @@ class TextDB:
                     out[cid] = (text, json.loads(meta))
         return out
 
+    def existing_chunk_ids(self, chunk_ids: list[str]) -> set[str]:
+        out: set[str] = set()
+        with self._tx() as c:
+            for i in range(0, len(chunk_ids), 500):
+                part = chunk_ids[i : i + 500]
+                marks = ",".join("?" * len(part))
+                sql = f"SELECT chunk_id FROM chunks WHERE chunk_id IN ({marks})"
+                out.update(r[0] for r in c.execute(sql, part))
+        return out
+
     # -- what the keyword index follows
-    def keyword_changes(self, limit: int) -> tuple[int, list[str]]:
-        """(the last sequence number, the distinct chunk ids) of the oldest logged changes."""
+    def keyword_changes(self, after: int, limit: int) -> tuple[int, list[str]]:
+        """(the last sequence number, the distinct chunk ids) of the oldest logged changes
+        after `after`."""
         with self._tx() as c:
             rows = c.execute(
-                "SELECT seq, chunk_id FROM keyword_log ORDER BY seq LIMIT ?", (limit,)
+                "SELECT seq, chunk_id FROM keyword_log WHERE seq > ? ORDER BY seq LIMIT ?",
+                (after, limit),
             ).fetchall()
-        return (rows[-1][0] if rows else 0), list(dict.fromkeys(cid for _, cid in rows))
+        return (rows[-1][0] if rows else after), list(dict.fromkeys(cid for _, cid in rows))
 
     def forget_keyword_changes(self, upto: int) -> None:
         with self._tx() as c:
             c.execute("DELETE FROM keyword_log WHERE seq <= ?", (upto,))
 
+    def forgotten_keyword_changes(self) -> int:
+        """0: the one follower forgets only what it applied itself."""
+        return 0
+
     def last_keyword_change(self) -> int:
         with self._tx() as c:
             return int(c.execute("SELECT COALESCE(MAX(seq), 0) FROM keyword_log").fetchone()[0])
 
-    def keyword_state(self) -> tuple[int, int]:
-        """(chunks, changes not yet applied to the keyword index), read together."""
+    def keyword_state(self, after: int) -> tuple[int, int]:
+        """(chunks, changes after `after` not yet applied to the keyword index), read together."""
         with self._tx() as c:
-            pending = c.execute("SELECT COUNT(*) FROM keyword_log").fetchone()[0]
-            return self._chunk_total(c), int(pending)
+            pending = c.execute("SELECT COUNT(*) FROM keyword_log WHERE seq > ?", (after,))
+            return self._chunk_total(c), int(pending.fetchone()[0])
 
     def chunk_texts(self, chunk_ids: list[str]) -> dict[str, tuple[str, str]]:
         """chunk_id -> (source, text) for those of `chunk_ids` that exist."""

@@ -15,7 +15,7 @@ from langchain_core.vectorstores import VectorStore
 
 from store.errors import StoreError, StoreUnavailableError
 from store.keyword import KeywordIndex
-from store.textdb import TextDB
+from store.textstore import ChunkRow, TextStore
 
 
 @contextmanager
@@ -91,18 +91,37 @@ def delete_collections(client: Any, names: set[str]) -> None:
             client.delete_collection(name)
 
 
+def empty_collection(client: Any, name: str) -> None:
+    """Delete every vector of collection `name` but keep the collection: other servers' handles
+    on it stay good (a deleted and recreated collection is a new one to them)."""
+    with chroma_errors("emptying the collection"):
+        existing = {c if isinstance(c, str) else c.name for c in client.list_collections()}
+        if name not in existing:
+            return
+        collection = client.get_collection(name)
+        while ids := collection.get(include=[], limit=5000)["ids"]:
+            collection.delete(ids=ids)
+
+
 class SyncedStore(VectorStore):
     """The vector store that LangChain's `index()` writes through: every add and delete goes to
-    Chroma, to the SQLite chunk table and then to the keyword index, which follows the table's
-    log of changes, so keyword and dense search never disagree."""
+    Chroma, to the chunk table and then to the keyword index, which follows the table's log of
+    changes, so keyword and dense search never disagree.
+
+    A document's chunks reach the table in one transaction, so no search (on any server) sees
+    half a document: the chunks of the last document of a batch, which may go on in the next
+    batch, are held back until the next batch or `flush()`. A writer killed meanwhile leaves
+    them in Chroma and in the record manager only, and the next run writes them again
+    (Index._forget_unwritten)."""
 
     def __init__(
-        self, chroma: Any, textdb: TextDB, keywords: KeywordIndex, embeddings: Embeddings
+        self, chroma: Any, textdb: TextStore, keywords: KeywordIndex, embeddings: Embeddings
     ) -> None:
         self.chroma = chroma
         self.textdb = textdb
         self.keywords = keywords
         self._embeddings = embeddings
+        self._held: list[ChunkRow] = []
 
     @property
     def embeddings(self) -> Embeddings:
@@ -115,9 +134,24 @@ class SyncedStore(VectorStore):
         # the index would take for a lost Chroma store.
         with chroma_errors("adding chunks"):
             added = list(self.chroma.add_documents(documents, ids=ids))
-        self.textdb.upsert_chunks(_rows(ids, documents))
-        self.keywords.catch_up()
+        rows = self._held + _rows(ids, documents)
+        last = rows[-1][1]
+        done = [r for r in rows if r[1] != last]
+        self._held = [r for r in rows if r[1] == last]
+        if done:
+            self.textdb.upsert_chunks(done)
+            self.keywords.catch_up()
         return added
+
+    def drop_held(self) -> None:
+        self._held = []
+
+    def flush(self) -> None:
+        """Write the chunks held back: the stream of documents has ended."""
+        if self._held:
+            self.textdb.upsert_chunks(self._held)
+            self._held = []
+            self.keywords.catch_up()
 
     def add_embedded(
         self, ids: list[str], documents: list[Document], vectors: list[list[float]]
@@ -170,9 +204,7 @@ class SyncedStore(VectorStore):
         raise NotImplementedError("open an index with store.open_index()")
 
 
-def _rows(
-    ids: list[str], documents: list[Document]
-) -> list[tuple[str, str, str, str, dict[str, Any]]]:
+def _rows(ids: list[str], documents: list[Document]) -> list[ChunkRow]:
     return [
         (i, d.metadata["source"], d.metadata["doc_hash"], d.page_content, d.metadata)
         for i, d in zip(ids, documents, strict=True)

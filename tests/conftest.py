@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import CORPUS, free_port, start_chroma
+from tests.helpers import CORPUS, Postgres, drop_database, free_port, new_database, start_chroma
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -29,6 +29,27 @@ def chroma_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     yield f"http://127.0.0.1:{port}"
     proc.terminate()
     proc.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A real PostgreSQL on loopback (an administrator's URL): the one .ci/test started
+    (SOURCEBOOK_TEST_DATABASE_URL), or Debian's, started here in a temporary folder."""
+    url = os.environ.get("SOURCEBOOK_TEST_DATABASE_URL")
+    if url:
+        yield url
+        return
+    server = Postgres().start()
+    yield server.url
+    server.remove()
+
+
+@pytest.fixture
+def database_url(postgres_url: str) -> Iterator[str]:
+    """A new, empty database of this test's own."""
+    url = new_database(postgres_url)
+    yield url
+    drop_database(postgres_url, url)
 
 
 @pytest.fixture(params=["disk", "server"])

@@ -233,3 +233,80 @@ def with_session(settings: Any, work: Callable[[Any], Awaitable[Any]]) -> Any:
             return await work(session)
 
     return anyio.run(run)
+
+
+class Postgres:
+    """Debian's PostgreSQL in a temporary data folder on a loopback port, run by an unprivileged
+    user (it refuses root): `postgres` when this process is root, else this user. Stopped and
+    started again on the same folder and port, its data stays."""
+
+    def __init__(self, port: int | None = None) -> None:
+        import glob
+        import tempfile
+
+        bins = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
+        if not bins:
+            raise RuntimeError("no PostgreSQL server: apt-get install -y postgresql")
+        self.bin = Path(bins[-1]).parent
+        self.user = "postgres" if os.geteuid() == 0 else None
+        self.folder = Path(tempfile.mkdtemp(prefix="sourcebook-pg-"))
+        if self.user:
+            import shutil
+
+            shutil.chown(self.folder, self.user)
+        self.port = port or free_port()
+        self._run("initdb", "-D", str(self.folder / "data"), "-A", "trust", "-U", "postgres",
+                  "--no-sync", "-E", "UTF8")  # fmt: skip
+        self.url = f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
+
+    def _run(self, tool: str, *args: str) -> None:
+        subprocess.run(
+            [str(self.bin / tool), *args], user=self.user, check=True, capture_output=True
+        )
+
+    def start(self) -> Postgres:
+        options = (
+            f"-p {self.port} -k {self.folder} -h 127.0.0.1 -c fsync=off -c max_connections=200"
+        )
+        self._run("pg_ctl", "-D", str(self.folder / "data"), "-o", options,
+                  "-l", str(self.folder / "log"), "-w", "start")  # fmt: skip
+        return self
+
+    def stop(self) -> None:
+        self._run("pg_ctl", "-D", str(self.folder / "data"), "-m", "fast", "-w", "stop")
+
+    def remove(self) -> None:
+        import contextlib
+        import shutil
+
+        with contextlib.suppress(subprocess.CalledProcessError):  # already stopped
+            self.stop()
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def new_database(admin_url: str) -> str:
+    """A new, empty database on the server `admin_url` names; its URL."""
+    import uuid
+
+    import psycopg
+
+    name = f"sb_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(f"CREATE DATABASE {name}")
+    return admin_url.rsplit("/", 1)[0] + f"/{name}"
+
+
+def drop_database(admin_url: str, url: str) -> None:
+    import psycopg
+
+    name = url.rsplit("/", 1)[1]
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+def written_before(upto: list[int], after: int, batch: int) -> int:
+    """Chunks in the chunk table once an ingest has passed document `after` (of documents whose
+    chunks add up to `upto`) and blocks: whole batches of `batch` only, less the document the
+    last batch ends in (held back until the next batch: a document reaches the table whole)."""
+    flushed = upto[after] // batch * batch
+    return max((u for u in upto[: after + 1] if u < flushed), default=0)

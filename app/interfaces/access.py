@@ -76,7 +76,14 @@ def _logins(entries: list[str]) -> dict[str, str]:
 
 
 def make_sessions(settings: Settings) -> SessionStore:
-    return MemorySessions(settings.session_idle_seconds, settings.session_lifetime_seconds)
+    """In this process's memory; in the shared database when there is one, so that every
+    server accepts a login made on any of them."""
+    idle, lifetime = settings.session_idle_seconds, settings.session_lifetime_seconds
+    if settings.database_url:
+        from store import DatabaseSessions
+
+        return DatabaseSessions(settings.database_url, idle, lifetime)
+    return MemorySessions(idle, lifetime)
 
 
 def default_sessions() -> SessionStore:
@@ -130,10 +137,11 @@ def load_credentials(settings: Settings) -> Credentials:
     """The credentials the settings name (SOURCEBOOK_AUTH[_FILE], SOURCEBOOK_API_KEYS[_FILE])."""
     auth = settings.auth.get_secret_value() if settings.auth else None
     keys = settings.api_keys.get_secret_value() if settings.api_keys else None
+    logins = _logins(_entries(auth, settings.auth_file, "AUTH"))
     return Credentials(
-        logins=_logins(_entries(auth, settings.auth_file, "AUTH")),
+        logins=logins,
         keys=_entries(keys, settings.api_keys_file, "API_KEYS"),
-        sessions=make_sessions(settings),
+        sessions=make_sessions(settings) if logins else default_sessions(),
     )
 
 

@@ -108,4 +108,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--remeasure", action="store_true", help="measure the backends again")
 
     sub.add_parser("status", help="show what the index holds")
+
+    p = sub.add_parser(
+        "migrate",
+        help="copy an index from SQLite into PostgreSQL and a Chroma server (several servers)",
+        description="Copy the SQLite index of a home (documents, chunks, records, vectors) into "
+        "SOURCEBOOK_DATABASE_URL and the Chroma server SOURCEBOOK_CHROMA_URL (README, 'Running "
+        "several servers'). Safe to run again after an interruption.",
+    )
+    p.add_argument("--from", dest="from_home", type=Path, help="the home (default SOURCEBOOK_HOME)")
+    p.add_argument(
+        "--from-chroma-url", help="the Chroma server that home used (default: its Chroma on disk)"
+    )
     return parser

@@ -30,6 +30,8 @@ def quiet_libraries(verbose: bool) -> None:
     if not verbose:
         for ours in ("app", "ingest", "store"):
             logging.getLogger(ours).setLevel(logging.WARNING)
+        # Its reconnection attempts: the one line the error gives says it better.
+        logging.getLogger("psycopg.pool").setLevel(logging.CRITICAL)
     for name in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "HF_DATASETS_OFFLINE"):
         os.environ.setdefault(name, "1")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
@@ -242,6 +244,19 @@ def cmd_status(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_migrate(args: argparse.Namespace) -> int:
+    from app.library import migrate, shown_database
+
+    settings = _settings()
+    done = migrate(args.from_home, args.from_chroma_url, settings=settings)
+    print(
+        f"migrated into {shown_database(settings.database_url)}: {done.documents} documents, "
+        f"{done.chunks} chunks, {done.texts} texts, {done.recorded} records; {done.vectors} "
+        f"vectors copied to {settings.chroma_url}"
+    )
+    return EXIT_OK
+
+
 COMMANDS = {
     "ingest": cmd_ingest,
     "search": cmd_search,
@@ -252,6 +267,7 @@ COMMANDS = {
     "mcp": cmd_mcp,
     "status": cmd_status,
     "watch": cmd_watch,
+    "migrate": cmd_migrate,
 }
 
 if __name__ == "__main__":

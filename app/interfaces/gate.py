@@ -24,6 +24,7 @@ from app.interfaces.access import KEY_USER, SESSION_COOKIE, Credentials
 from app.interfaces.limits import LOGIN_FORM_BYTES, takes_files
 from app.interfaces.throttle import LoginThrottle, client_key, user_key
 from app.settings import Settings
+from store import SourcebookError
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +50,17 @@ def unauthorized_body(api: bool) -> dict[str, Any]:
             "type": "invalid_request_error",
             "param": None,
             "code": "invalid_api_key",
+        }
+    }
+
+
+def unavailable_body(message: str) -> dict[str, Any]:
+    return {
+        "error": {
+            "message": message,
+            "type": "server_error",
+            "param": None,
+            "code": "unavailable",
         }
     }
 
@@ -92,7 +104,12 @@ class Gate:
             return
         headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
         api = self.api_only or scope["path"] == "/v1" or scope["path"].startswith("/v1/")
-        user = identify(self.credentials, headers, api)
+        try:
+            user = identify(self.credentials, headers, api)
+        except SourcebookError as e:  # sessions in a database that cannot be reached
+            log.warning("%s", e)
+            await JSONResponse(unavailable_body(str(e)), status_code=503)(scope, receive, send)
+            return
         if user is not None and takes_files(scope["path"]) and not self.credentials.may_write(user):
             await JSONResponse(LOGIN_TO_UPLOAD, status_code=403)(scope, receive, send)
             return
@@ -143,10 +160,15 @@ def make_login_router(credentials: Credentials, throttle: LoginThrottle | None =
             log.warning("failed login from %s", client)
             return HTMLResponse(login_page("Wrong user name or password."), status_code=401)
         throttle.succeeded(*keys)
+        try:
+            token = credentials.open_session(user)
+        except SourcebookError as e:  # sessions in a database that cannot be reached
+            log.warning("%s", e)
+            return HTMLResponse(login_page(f"Cannot log in now: {e}"), status_code=503)
         response = RedirectResponse("/", status_code=303)
         response.set_cookie(
             SESSION_COOKIE,
-            credentials.open_session(user),
+            token,
             max_age=int(credentials.sessions.lifetime),
             httponly=True,
             samesite="lax",
@@ -158,7 +180,11 @@ def make_login_router(credentials: Credentials, throttle: LoginThrottle | None =
     def logout(request: Request) -> Response:
         token = request.cookies.get(SESSION_COOKIE)
         if token:
-            credentials.close_session(token)
+            try:
+                credentials.close_session(token)
+            except SourcebookError as e:
+                log.warning("%s", e)
+                return HTMLResponse(login_page(f"Cannot log out now: {e}"), status_code=503)
         response = RedirectResponse("/login", status_code=303)
         response.delete_cookie(SESSION_COOKIE)
         return response

@@ -1,8 +1,8 @@
 """Login sessions kept on the server, each ending after an idle time and after a lifetime.
 
-`SessionStore` is what the gate needs; `MemorySessions` keeps them in this process. A store
-shared by several servers (a database) implements the same three calls, and then a logout ends
-the session on all of them. Tokens are random and kept only as their SHA-256, so neither a
+`SessionStore` is what the gate needs; `MemorySessions` keeps them in this process;
+`store.DatabaseSessions` keeps them in PostgreSQL for several servers (SOURCEBOOK_DATABASE_URL),
+with the same three calls, and then a logout ends the session on all of them. Tokens are random and kept only as their SHA-256, so neither a
 lookup nor a log line reveals one."""
 
 from __future__ import annotations

@@ -5,6 +5,7 @@
     documents.py  documents' text and sections, a span's place, pictures of scanned pages
     status.py     what the index holds, for the CLI, the UI's panel and MCP
     encoder.py    `sourcebook prepare`: exports and the backend chosen by measurement
+    migration.py  `sourcebook migrate`: an index in SQLite copied into PostgreSQL and Chroma
 
 Callers import from here (`from app.library import find, document_text`), never a module.
 """
@@ -32,7 +33,8 @@ from app.library.handles import (
     index_config,
     warm_up,
 )
-from app.library.status import index_status
+from app.library.migration import migrate
+from app.library.status import index_status, shown_database
 
 __all__ = [
     "EXAMPLE_QUESTIONS",
@@ -49,8 +51,10 @@ __all__ = [
     "index_status",
     "ingest",
     "list_sources",
+    "migrate",
     "page_image",
     "place_of_span",
     "prepare",
+    "shown_database",
     "warm_up",
 ]

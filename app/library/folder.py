@@ -18,14 +18,15 @@ def followed_folder(settings: Settings | None = None) -> Path:
     for a home with no index yet, `settings.folder` (SOURCEBOOK_FOLDER), where it will start."""
     settings = settings or get_settings()
     home = settings.home.expanduser().resolve()
-    return recorded_folder(home) or settings.folder.expanduser().resolve()
+    followed = recorded_folder(home, settings.database_url or None)
+    return followed or settings.folder.expanduser().resolve()
 
 
 def folder_to_ingest(path: Path | None, settings: Settings, *, rebuild: bool = False) -> Path:
     """The folder a command works on: `path`, or (without one) the folder the index follows.
     A folder other than the one the index follows is refused, unless `rebuild` starts anew."""
     home = settings.home.expanduser().resolve()
-    followed = recorded_folder(home)
+    followed = recorded_folder(home, settings.database_url or None)
     named = settings.folder.expanduser().resolve()
     if followed and "folder" in settings.model_fields_set and named != followed and not path:
         log.warning(

@@ -28,6 +28,7 @@ def index_config(settings: Settings) -> IndexConfig:
         embedding_backend=settings.embedding_backend,
         encoder_cache=settings.cache_dir.expanduser(),
         calibration_folder=BUNDLED_CORPUS,
+        database_url=settings.database_url or None,
     )
 
 
@@ -38,7 +39,7 @@ def get_index(settings: Settings | None = None) -> Index:
     with _LOCK:
         index = _OPEN.get(config)
         if index is None:
-            if not (config.home / "sourcebook.sqlite").exists():
+            if not config.database_url and not (config.home / "sourcebook.sqlite").exists():
                 raise NoIndexError(f"no index in {config.home}; run `sourcebook ingest` first")
             index = open_index(config)
             _OPEN[config] = index

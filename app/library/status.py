@@ -5,6 +5,12 @@ from __future__ import annotations
 from app.library.folder import followed_folder
 from app.library.handles import NoIndexError, get_index, index_config
 from app.settings import Settings, get_settings
+from store import shown_url
+
+
+def shown_database(url: str | None) -> str:
+    """Where the text store is, as the status shows it (never a password)."""
+    return shown_url(url) if url else "SQLite in the home"
 
 
 def index_status(settings: Settings | None = None) -> dict[str, object]:
@@ -15,6 +21,7 @@ def index_status(settings: Settings | None = None) -> dict[str, object]:
         "home": str(config.home),
         "folder": str(followed_folder(settings)),
         "store": settings.chroma_url or "chroma on disk",
+        "database": shown_database(settings.database_url),
         "embedding_model": settings.embedding_model,
         "embedding_backend": settings.embedding_backend,
         "answerer": settings.llm,

@@ -29,6 +29,7 @@ from tests.helpers import (
     many_files,
     start_chroma,
     wait_http,
+    written_before,
 )
 
 pytestmark = pytest.mark.integration
@@ -208,11 +209,12 @@ def test_sigkill_at_a_random_point_then_rerun_converges(
     rng = random.Random(seed)
     settings = Settings(home=tmp_path / "home", folder=folder)  # type: ignore[call-arg]
     # A pipe after a random document holds the ingest there until it is killed. The kill comes
-    # once a random number of the chunks written before the pipe (whole batches of 128) are in,
+    # once a random number of the chunks written before the pipe (whole documents of whole
+    # batches of 128) are in,
     # so it lands anywhere: at start-up, mid-embedding, between the SQLite and the Chroma write,
     # or while the ingest waits on the pipe. The ingest cannot finish first.
     after = rng.randrange(KILL_FILES)
-    threshold = rng.randint(0, upto[after] // INDEX_BATCH * INDEX_BATCH)
+    threshold = rng.randint(0, written_before(upto, after, INDEX_BATCH))
     with blocking_file(folder, f"doc-{after:03d}z-pipe.txt"):  # sorts right after doc-{after}
         proc = subprocess.Popen(
             [SOURCEBOOK, "ingest"], env=env_for(settings), stderr=subprocess.DEVNULL

@@ -54,6 +54,10 @@ STORE_INTERNALS = {
     "store.textdb",
     "store.vectors",
     "store.keyword",
+    "store.pgtext",
+    "store.pg",
+    "psycopg",
+    "psycopg_pool",
 }
 
 
