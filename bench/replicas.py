@@ -236,15 +236,17 @@ def main() -> None:
         def settings_of(home: str) -> Settings:
             return Settings(
                 home=work / home, folder=folder, database_url=database, chroma_url=chroma_url
-            )  # type: ignore[call-arg]
+            )
+
+        def env(home: str) -> dict[str, str]:
+            return quiet_env(
+                SOURCEBOOK_HOME=str(work / home),
+                SOURCEBOOK_FOLDER=str(folder),
+                SOURCEBOOK_DATABASE_URL=database,
+                SOURCEBOOK_CHROMA_URL=chroma_url,
+            )
 
         ingest(settings=settings_of("writer"))
-        env = lambda home: quiet_env(  # noqa: E731
-            SOURCEBOOK_HOME=str(work / home),
-            SOURCEBOOK_FOLDER=str(folder),
-            SOURCEBOOK_DATABASE_URL=database,
-            SOURCEBOOK_CHROMA_URL=chroma_url,
-        )
         pg_pid = int((postgres.folder / "data" / "postmaster.pid").read_text().split()[0])
         print(f"\n== {users} users x {per_user} questions through /v1, bundled corpus")
         a, a_pid = stack.enter_context(serve(env("a"), work / "a.log"))

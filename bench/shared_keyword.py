@@ -80,7 +80,9 @@ class PgKeywords:
 
     def size_mb(self) -> float:
         sql = "SELECT pg_total_relation_size('bench_fts')"
-        return int(self.conn.execute(sql).fetchone()[0]) / 1e6
+        row = self.conn.execute(sql).fetchone()
+        assert row is not None  # one row, always
+        return int(row[0]) / 1e6
 
 
 def quality(args: argparse.Namespace) -> None:
