@@ -1,8 +1,9 @@
 """One index in PostgreSQL and a Chroma server, used from several homes (as several machines
 would: each home its own keyword index): a change written from one is searchable from another,
-one writer at a time (a second is told who holds the lock), a writer killed mid-ingest leaves no
-half-written document and the next writer, elsewhere, converges, and `sourcebook migrate` moves a
-SQLite index over unchanged. Real PostgreSQL, real Chroma server, real processes."""
+every home follows the folder recorded in the database, one writer at a time (a second is told
+who holds the lock), a writer killed mid-ingest leaves no half-written document and the next
+writer, elsewhere, converges, and `sourcebook migrate` moves a SQLite index over unchanged. Real
+PostgreSQL, real Chroma server, real processes."""
 
 from __future__ import annotations
 
@@ -18,8 +19,9 @@ import psycopg
 import pytest
 
 from app.answering.pipeline import answer
-from app.library import find, forget_open_indexes, get_index, ingest
+from app.library import find, followed_folder, forget_open_indexes, get_index, index_status, ingest
 from app.settings import Settings
+from ingest import IngestError
 from ingest.pipeline import INDEX_BATCH
 from tests.helpers import (
     CORPUS,
@@ -104,6 +106,24 @@ def test_a_change_written_from_one_home_is_searchable_from_another(
     assert "quokka.md" not in {h.source for h in find("quokka marmalade", settings=b)}
     until(lambda: set(get_index(b).keyword_ids()) == set(get_index(a).keyword_ids()))
     assert chunk_ids(b) == chunk_ids(a)
+
+
+def test_every_home_follows_the_folder_the_shared_index_was_built_from(
+    shared: Make, docs_folder: Path, tmp_path: Path
+) -> None:
+    """One index, one folder (issue 19) over a database (issue 21): the folder is recorded in
+    the database, so a home whose SOURCEBOOK_FOLDER names another folder still follows it."""
+    ingest(settings=shared("a", docs_folder))
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    b = shared("b", elsewhere)
+    assert followed_folder(b) == docs_folder.resolve()
+    assert index_status(b)["folder"] == str(docs_folder.resolve())
+    report = ingest(settings=b)  # the followed folder, unchanged: nothing to do
+    assert report.folder == str(docs_folder.resolve())
+    assert (report.added, report.chunks_added, report.chunks_deleted) == (0, 0, 0)
+    with pytest.raises(IngestError, match="--rebuild"):
+        ingest([elsewhere], settings=b)
 
 
 KILL_FILES = 40
