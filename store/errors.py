@@ -9,10 +9,11 @@ raises it.
 SourcebookError                     store/errors.py    a failure the user can act on
 ├── StoreError                      store/errors.py    the index cannot do what was asked
 │   ├── IndexMismatchError          store/errors.py    built with other model or chunk settings
-│   ├── StoreUnavailableError       store/errors.py    the Chroma server cannot be reached
+│   ├── StoreUnavailableError       store/errors.py    the Chroma server or PostgreSQL cannot be
+│   │                                                  reached
 │   ├── IndexBusyError              store/errors.py    another process is ingesting
 │   ├── BackendUnavailable          store/errors.py    an encoder backend cannot run here
-│   └── NoIndexError                app/library.py     nothing was ingested into this home yet
+│   └── NoIndexError                app/library/handles.py  nothing was ingested into this home yet
 ├── IngestError                     ingest/errors.py   the ingest as a whole cannot run
 ├── LoadError                       ingest/errors.py   one file cannot be read (it is skipped)
 ├── AnswerError                     app/answering/types.py  a question that cannot be asked
@@ -52,7 +53,7 @@ class IndexMismatchError(StoreError):
 
 
 class StoreUnavailableError(StoreError):
-    """The Chroma server is down or unreachable."""
+    """The Chroma server or the PostgreSQL database is down or unreachable."""
 
 
 class IndexBusyError(StoreError):
