@@ -295,11 +295,11 @@ def test_read_only_home_refuses_ingest_and_still_answers(
 def fill_disk(mnt: Path) -> Path:
     """Take every free block of the mount but a few (a few kB are kept by the file system)."""
     filler = mnt / "filler"
-    with filler.open("wb") as f:
+    # Unbuffered: a buffered file would try its last block again on close and raise there.
+    with filler.open("wb", buffering=0) as f:
         try:
             while True:
                 f.write(b"\0" * 65536)
-                f.flush()
         except OSError:
             pass
     return filler
