@@ -16,7 +16,7 @@ from pathlib import Path
 # Run as a script from bench/: import the project, not bench/ingest.py.
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from app.answering.reader import framed, shipped  # noqa: E402
+from app.answering.reader import Sentence, frame_of, shipped  # noqa: E402
 from app.answering.support import Support, SupportBar, SupportChecker  # noqa: E402
 from app.library import get_index, ingest  # noqa: E402
 from app.settings import BUNDLED_CORPUS, Settings  # noqa: E402
@@ -46,7 +46,7 @@ def main() -> None:
         s = SupportChecker([hit], index.embeddings).support(pair["claim"], 1)
         assert s is not None
         rows.append((pair["supported"], s))
-        quote = framed(hit.title, hit.heading, s.quote)  # the passage's sentence that backs it best
+        quote = Sentence(frame_of(hit.title, hit.heading), s.quote)  # the sentence backing it best
         read.append(float(reader.score(pair["claim"], [quote])[0]))
         print(
             f"{pair['supported']!s:5} r={s.recall:.2f} cos={s.similarity:.2f} "

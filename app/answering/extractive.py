@@ -7,43 +7,56 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from app.answering.reader import Reader, framed
-from app.answering.sentences import merge_short_runs, split_sentences
+from app.answering.reader import Reader, Sentence, frame_of
+from app.answering.sentences import FENCE, quotable_units
 from app.answering.text import NUMBER, specific_terms, words
 from app.answering.types import REFUSAL, Citation
 from store import Hit, Index
 
-MAX_PASSAGES = 5  # the reader reads the sentences of the best retrieved passages, no more
 MAX_QUOTES = 3
 MAX_QUOTE_CHARS = 600
+MAX_CODE_CHARS = 1500
 
 
 @dataclass(frozen=True)
 class Candidate:
-    """A sentence of a retrieved passage with the reader's score for it."""
+    """A quotable unit of a retrieved passage (a sentence, or a code block whole) with the
+    reader's score for it."""
 
     hit: Hit
     start: int  # offsets into the document's text
     end: int
     text: str
     score: float  # P(it answers the question), by the reader
+    answer: tuple[int, int] | None = None  # the words that answer, as offsets into the document
+    code: bool = False
 
 
-def sentences_of(hit: Hit) -> list[tuple[int, int]]:
-    """The passage's sentences worth quoting, as offsets into the document."""
-    spans = merge_short_runs(hit.text, split_sentences(hit.text, hit.start), hit.start)
-    return [
-        (s, e)
-        for s, e in spans
-        if e - s <= MAX_QUOTE_CHARS and re.search(r"\w{2}", hit.text[s - hit.start : e - hit.start])
-    ]
+@dataclass(frozen=True)
+class Unit:
+    """What can be quoted from a passage: a sentence, or a code block whole."""
+
+    start: int  # offsets into the document's text
+    end: int
+    text: str
+    code: bool
+
+
+def units_of(hit: Hit) -> list[Unit]:
+    """The passage's quotable units, in order, as offsets into the document."""
+    out: list[Unit] = []
+    for s, e, code in quotable_units(hit.text, hit.start):
+        text = hit.text[s - hit.start : e - hit.start]
+        if e - s <= (MAX_CODE_CHARS if code else MAX_QUOTE_CHARS) and re.search(r"\w{2}", text):
+            out.append(Unit(s, e, text, code))
+    return out
 
 
 def is_heading(text: str, hit: Hit) -> bool:
     """A line that names a page or a section rather than saying something: the title or heading
     itself, or one line in title case without a full stop."""
     line = text.strip().lstrip("#").strip()
-    if line in (hit.heading, hit.title) or not line:
+    if line in (hit.heading, hit.title) or not line or line.endswith("¶"):
         return True
     if "\n" in line or line.endswith((".", "!", "?", ":", ";", "”", '"')):
         return False
@@ -72,15 +85,17 @@ def terms_of_document(index: Index, hit: Hit) -> set[str]:
 def candidates(question: str, hits: list[Hit], reader: Reader) -> list[Candidate]:
     """Every quotable sentence of the best passages with the reader's score, best first;
     headings left out (they never stand in for an answer)."""
-    seen: dict[tuple[str, int], tuple[Hit, int, int, str]] = {}
-    for hit in hits[:MAX_PASSAGES]:
-        for s, e in sentences_of(hit):
-            text = hit.text[s - hit.start : e - hit.start]
-            if not is_heading(text, hit):
-                seen.setdefault((hit.source, s), (hit, s, e, text))
+    seen: dict[tuple[str, int], tuple[Hit, Unit]] = {}
+    for hit in hits:  # every retrieved passage (SOURCEBOOK_TOP_K of them)
+        for unit in units_of(hit):
+            if unit.code or not is_heading(unit.text, hit):
+                seen.setdefault((hit.source, unit.start), (hit, unit))
     items = list(seen.values())
-    scores = reader.score(question, [framed(h.title, h.heading, t) for h, _, _, t in items])
-    out = [Candidate(h, s, e, t, float(p)) for (h, s, e, t), p in zip(items, scores, strict=True)]
+    sentences = [Sentence(frame_of(h.title, h.heading), u.text) for h, u in items]
+    out = []
+    for (h, u), r in zip(items, reader.read(question, sentences), strict=True):
+        answer = r.answer and (u.start + r.answer[0], u.start + r.answer[1])
+        out.append(Candidate(h, u.start, u.end, u.text, r.score, answer, u.code))
     out.sort(key=lambda c: (-c.score, c.hit.source, c.start))
     return out
 
@@ -129,7 +144,8 @@ def choose_one(index: Index, question: str, hits: list[Hit], reader: Reader) -> 
     held: dict[str, set[str]] = {}
     chosen: list[Candidate] = []
     covered: set[str] = set()
-    for cand in candidates(question, hits, reader):
+    pool = candidates(question, hits, reader)
+    for cand in pool:
         if cand.score < reader.bar or len(chosen) == MAX_QUOTES:
             break
         source = cand.hit.source
@@ -146,17 +162,75 @@ def choose_one(index: Index, question: str, hits: list[Hit], reader: Reader) -> 
             continue  # a further sentence of the same document only where it goes on from one
         chosen.append(cand)
         covered |= held[source]
+    chosen = with_code(chosen, pool, bool(HOW_TO.match(question)))
     if len({c.hit.source for c in chosen}) == 1:
         chosen.sort(key=lambda c: c.start)  # one document's sentences read in its order
     return chosen
 
 
+HOW_TO = re.compile(r"\s*how\s+(to|(do|can|could|should|would|may)\s+(i|you|we|one))\b", re.I)
+
+
+def with_code(chosen: list[Candidate], pool: list[Candidate], how_to: bool) -> list[Candidate]:
+    """The chosen units with the code block each chosen sentence introduces ("... type this into
+    the terminal:") and the sentence introducing each chosen code block: how-to answers quote
+    both, the sentence first. For a how-to question, a chosen sentence also brings the code block
+    right after it, or after the one sentence that introduces it ("You can install packages with
+    pip. Name the package:")."""
+    out: list[Candidate] = []
+    for c in chosen:
+        pair = [c]
+        if how_to and not c.code:
+            pair = [c, *_code_after(c, pool, [*chosen, *out])]
+            if len(pair) > 1:
+                out += pair
+                continue
+        for other in pool:
+            lead, block = (c, other) if other.code else (other, c)
+            if (
+                other.code != c.code
+                and lead.start < block.start
+                and lead.text.rstrip().endswith(":")
+                and _adjacent(lead, block)
+                and not any(_overlaps(other, d) for d in (*chosen, *out))
+            ):
+                pair = [lead, block]
+                break
+        out += pair
+    return out
+
+
+def _code_after(c: Candidate, pool: list[Candidate], taken: list[Candidate]) -> list[Candidate]:
+    """The code block right after `c` in its passage, with the one ":"-ending sentence between
+    them if there is one; none if anything else comes first."""
+    after = sorted(
+        (o for o in pool if o.hit.source == c.hit.source and o.start >= c.end),
+        key=lambda o: o.start,
+    )[:2]
+    run = [c, *after]
+    for n in range(1, len(run)):
+        if not _adjacent(run[n - 1], run[n]) or any(_overlaps(run[n], d) for d in taken):
+            return []
+        if run[n].code:
+            return run[1 : n + 1]
+        if not run[n].text.rstrip().endswith(":"):
+            return []
+    return []
+
+
 def _adjacent(a: Candidate, b: Candidate) -> bool:
-    """Whether two sentences of one passage follow each other, nothing between them."""
-    if a.hit.chunk_id != b.hit.chunk_id:
+    """Whether two units of one passage follow each other, nothing between them but space and
+    a code block's fence."""
+    if a.hit.source != b.hit.source:
         return False
     first, second = sorted((a, b), key=lambda c: c.start)
-    return not a.hit.text[first.end - a.hit.start : second.start - a.hit.start].strip()
+    for hit in (a.hit, b.hit):  # either passage may hold the gap (passages overlap)
+        if hit.start <= first.end <= second.start <= hit.end:
+            between = hit.text[first.end - hit.start : second.start - hit.start]
+            return not FENCE.sub("", between.strip(" \t") + "\n").strip()
+    # One ends its passage and the other starts the next: the chunker cuts passages only at
+    # white space, so a few characters between them are white space.
+    return first.end == first.hit.end and second.start == second.hit.start <= first.end + 8
 
 
 def _overlaps(a: Candidate, b: Candidate) -> bool:
@@ -166,13 +240,19 @@ def _overlaps(a: Candidate, b: Candidate) -> bool:
 
 def compose(chosen: list[Candidate]) -> tuple[str, list[Citation]]:
     """The answer text, each sentence followed by its citation marker."""
-    citations = [Citation.of(n, c.hit, c.start, c.end, c.score) for n, c in enumerate(chosen, 1)]
+    citations = [
+        Citation.of(n, c.hit, c.start, c.end, c.score, c.answer, c.code)
+        for n, c in enumerate(chosen, 1)
+    ]
     parts = []
-    for cite in citations:
+    for cite, c in zip(citations, chosen, strict=True):
+        if c.code:
+            parts.append(f"\n{cite.quote}\n[{cite.n}]\n")
+            continue
         sentence = re.sub(r"\s+", " ", cite.quote).strip()
         sentence = re.sub(r"^(\d{1,3}|[ivxIVX]{1,4}|[•·\-*o])[.)]?\s+(?=\w)", "", sentence)
         parts.append(f"{sentence} [{cite.n}]")
-    return " ".join(parts), citations
+    return " ".join(parts).replace("\n ", "\n").strip(), citations
 
 
 def extractive_answer(

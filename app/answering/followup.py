@@ -30,9 +30,19 @@ def needs_context(question: str) -> bool:
     )
 
 
+PREPOSITIONS = frozenset("in at on for from by with to of during".split())
+ASKS_FOR = frozenset("which what whose".split())
+
+
 def topic_of(question: str) -> str:
-    """What a question is about: its words without the leading question word and auxiliary."""
+    """What a question is about: its words without the leading question word and auxiliary, and
+    without what it asked for ("In which city did the 14th forum take place?" is about "the 14th
+    forum take place": the city was the answer, not the topic)."""
     tokens = question.strip().rstrip("?").split()
+    if len(tokens) > 1 and tokens[0].lower() in PREPOSITIONS and tokens[1].lower() in WH_WORDS:
+        tokens = tokens[1:]
+    if len(tokens) > 2 and tokens[0].lower() in ASKS_FOR and tokens[1].lower() not in AUXILIARIES:
+        tokens = tokens[2:]
     while tokens and (tokens[0].lower() in WH_WORDS or tokens[0].lower() in AUXILIARIES):
         tokens = tokens[1:]
     while tokens and tokens[-1].lower() in STOPWORDS:

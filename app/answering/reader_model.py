@@ -1,4 +1,4 @@
-"""The reader as a torch model: what `train/scorer.py` trains, and what `sourcebook prepare`
+"""The reader as a torch model: what `train/reader.py` trains, and what `sourcebook prepare`
 exports to ONNX for the answerer (which then runs without torch). Nothing on the path of a
 question imports this module once the export exists."""
 
@@ -25,26 +25,29 @@ INPUTS = ("input_ids", "token_type_ids", "attention_mask")
 
 
 class SentenceScorer(nn.Module):
-    """A cross-encoder: MiniLM reading `[CLS] question [SEP] title: sentence [SEP]`, one logit
-    (does this sentence answer the question) from an MLP over [CLS]. The attention mask is
-    made additive here: transformers' own mask helpers cannot be traced for export."""
+    """A cross-encoder: MiniLM reading `[CLS] question [SEP] frame: sentence [SEP]`; one logit
+    (does this sentence answer the question) from an MLP over [CLS], and a start and an end
+    logit per word piece (which words are the answer). The attention mask is made additive
+    here: transformers' own mask helpers cannot be traced for export."""
 
     def __init__(self, config: BertConfig) -> None:
         super().__init__()
         hidden = config.hidden_size
         self.bert = BertModel(config, add_pooling_layer=False)  # type: ignore[no-untyped-call]
         self.score = nn.Sequential(nn.Linear(hidden, hidden), nn.GELU(), nn.Linear(hidden, 1))
+        self.span = nn.Linear(hidden, 2)
 
     def forward(
         self, input_ids: torch.Tensor, token_type_ids: torch.Tensor, attention_mask: torch.Tensor
-    ) -> torch.Tensor:
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         states = self.bert.embeddings(input_ids=input_ids, token_type_ids=token_type_ids)
         blocked = 1.0 - attention_mask[:, None, None, :].to(states.dtype)
         states = self.bert.encoder(
             states, attention_mask=blocked * torch.finfo(states.dtype).min
         ).last_hidden_state
-        out: torch.Tensor = self.score(states[:, 0]).squeeze(-1)
-        return out
+        logits: torch.Tensor = self.score(states[:, 0]).squeeze(-1)
+        start, end = self.span(states).unbind(-1)
+        return logits, start, end
 
 
 def build_scorer(path: Path) -> SentenceScorer:
@@ -93,7 +96,8 @@ def export_onnx(weights: Path, base: Path, target: Path, example: dict[str, np.n
     model = load_scorer(weights, base)
     inputs = tuple(torch.from_numpy(example[name]) for name in INPUTS)
     axes: dict[str, Any] = {name: {0: "batch", 1: "tokens"} for name in INPUTS}
-    axes["logits"] = {0: "batch"}
+    axes |= {"logits": {0: "batch"}, "start_logits": {0: "batch", 1: "tokens"}}
+    axes["end_logits"] = {0: "batch", 1: "tokens"}
     partial = target.with_suffix(".partial")
     target.parent.mkdir(parents=True, exist_ok=True)
     with torch.no_grad(), _quietly():
@@ -102,7 +106,7 @@ def export_onnx(weights: Path, base: Path, target: Path, example: dict[str, np.n
             inputs,
             str(partial),
             input_names=list(INPUTS),
-            output_names=["logits"],
+            output_names=["logits", "start_logits", "end_logits"],
             dynamic_axes=axes,
             opset_version=17,
             dynamo=False,
@@ -110,8 +114,8 @@ def export_onnx(weights: Path, base: Path, target: Path, example: dict[str, np.n
     partial.replace(target)
 
 
-def run_torch(model: nn.Module, inputs: dict[str, np.ndarray]) -> np.ndarray:
-    """The model's logits for a batch, as NumPy (the export's reference)."""
+def run_torch(model: nn.Module, inputs: dict[str, np.ndarray]) -> list[np.ndarray]:
+    """The model's outputs for a batch, as NumPy (the export's reference)."""
     with torch.inference_mode():
         out = model(**{k: torch.from_numpy(v) for k, v in inputs.items()})
-    return np.asarray(out.float().numpy())
+    return [np.asarray(t.float().numpy()) for t in out]

@@ -1,4 +1,6 @@
-"""`answer()` over the default corpus: cited, verbatim, refusing, following up, deterministic."""
+"""`answer()` over the default corpus: cited, verbatim, refusing, following up, deterministic.
+
+The questions are the tests' own (never those of ../shared/eval/, which checks, not trains)."""
 
 from __future__ import annotations
 
@@ -17,10 +19,11 @@ pytestmark = pytest.mark.integration
 
 def test_answer_cites_verbatim_quotes_with_exact_offsets(corpus_settings) -> None:  # type: ignore[no-untyped-def]
     a = answer(
-        "Who co-hosted the 14th Korea-Central Asia Cooperation Forum?", settings=corpus_settings
+        "Which Kazakh agency did the deputy foreign minister hope would work with KOICA?",
+        settings=corpus_settings,
     )
     assert a.answered
-    assert "Muhriddin" in a.text and "Chung Eui-yong" in a.text
+    assert "KazAID" in a.text
     assert a.citations and all(f"[{c.n}]" in a.text for c in a.citations)
     for c in a.citations:
         _, text = document_text(c.source, corpus_settings)
@@ -29,9 +32,9 @@ def test_answer_cites_verbatim_quotes_with_exact_offsets(corpus_settings) -> Non
 
 
 def test_every_sentence_of_the_answer_is_a_cited_quote(corpus_settings) -> None:  # type: ignore[no-untyped-def]
-    question = "When did Korea join the Conference on Interaction and Confidence-Building Measures?"
+    question = "What did the Turkmen foreign minister say the relations were built on?"
     a = answer(question, settings=corpus_settings)
-    assert a.answered and "2006" in a.text
+    assert a.answered and "Silk Road" in a.text
     folded_quotes = [" ".join(c.quote.split()) for c in a.citations]
     for part in a.text.split("] "):
         claim = part.rsplit(" [", 1)[0].strip()
@@ -41,9 +44,9 @@ def test_every_sentence_of_the_answer_is_a_cited_quote(corpus_settings) -> None:
 @pytest.mark.parametrize(
     "question",
     [
-        "Who won the 2018 FIFA World Cup?",
-        "What is the population of Uzbekistan?",
-        "How much did Korea invest in Kazakhstan's oil sector in 2015?",
+        "Who won the 2014 Nobel Prize in Literature?",
+        "How many people live in Tajikistan?",
+        "What currency does Kyrgyzstan use?",
     ],
 )
 def test_refuses_when_the_documents_do_not_say(corpus_settings, question: str) -> None:  # type: ignore[no-untyped-def]
@@ -55,15 +58,15 @@ def test_refuses_when_the_documents_do_not_say(corpus_settings, question: str) -
 
 
 def test_follow_up_uses_the_conversation(corpus_settings) -> None:  # type: ignore[no-untyped-def]
-    first = "Where was the 12th ROK-Central Asia Cooperation Forum held?"
+    first = "In which city did the 14th forum take place?"
     history = [{"role": "user", "content": first}, {"role": "assistant", "content": "..."}]
-    a = answer("Which minister represented Korea there?", history, settings=corpus_settings)
-    assert a.answered and "Kang Kyung-wha" in a.text
-    assert "12th" in a.standalone_question
+    a = answer("On what date was it held?", history, settings=corpus_settings)
+    assert a.answered and "November 30" in a.text
+    assert "14th" in a.standalone_question
 
 
 def test_same_question_same_answer(corpus_settings) -> None:  # type: ignore[no-untyped-def]
-    q = "Which countries did President Moon Jae-in visit in April 2019?"
+    q = "Which prime minister visited Tajikistan and Kyrgyzstan?"
     assert answer(q, settings=corpus_settings) == answer(q, settings=corpus_settings)
 
 
@@ -101,12 +104,12 @@ def test_questions_from_many_threads_get_the_answers_asked_one_by_one(corpus_set
     from concurrent.futures import ThreadPoolExecutor
 
     questions = [
-        "Who co-hosted the 14th Korea-Central Asia Cooperation Forum?",
-        "When did Korea join the CICA?",
-        "Which countries did President Moon Jae-in visit in April 2019?",
+        "Which Kazakh agency did the deputy foreign minister hope would work with KOICA?",
+        "On what date was the 13th forum to be held?",
+        "Which prime minister visited Tajikistan and Kyrgyzstan?",
         "What is Kim Gunn's position?",
-        "Who won the 2018 FIFA World Cup?",
-        "When was the Secretariat established?",
+        "Who won the 2014 Nobel Prize in Literature?",
+        "What did the Kyrgyz foreign minister call a threat to Central Asia?",
     ]
     alone = [answer(q, settings=corpus_settings) for q in questions]
     with ThreadPoolExecutor(6) as pool:
@@ -129,10 +132,6 @@ def test_a_question_about_something_the_documents_never_mention_is_refused(
     assert not a.answered and a.citations == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="reader v1 scores the 14th forum's sentence 0.72, under its bar of 0.73 (issue 10)",
-)
 def test_a_question_about_two_documents_is_answered_from_both(corpus_settings) -> None:  # type: ignore[no-untyped-def]
     a = answer("In which cities were the 12th and the 14th forums held?", settings=corpus_settings)
     assert a.answered and "Nur-Sultan" in a.text and "Dushanbe" in a.text
@@ -143,33 +142,33 @@ def test_a_question_about_two_documents_is_answered_from_both(corpus_settings) -
 
 
 def test_the_reader_leads_with_what_answers(corpus_settings) -> None:  # type: ignore[no-untyped-def]
-    """The README's first example: the sentence that names the place, not attendance figures."""
-    a = answer(
-        "Where was the 12th ROK-Central Asia Cooperation Forum held?", settings=corpus_settings
-    )
-    assert a.answered and "Nur-Sultan" in a.citations[0].quote
+    """The README's first example: the sentence that names the place, not attendance figures,
+    with the place marked as the short answer."""
+    a = answer("In which city did the 14th forum take place?", settings=corpus_settings)
+    assert a.answered and "Dushanbe" in a.citations[0].quote
+    lead = a.citations[0]
+    assert lead.answer_start is not None and lead.answer_end is not None
+    _, text = document_text(lead.source, corpus_settings)
+    assert text[lead.answer_start : lead.answer_end] == "Dushanbe"
 
 
 def test_a_follow_up_is_answered_from_its_standalone_question(corpus_settings) -> None:  # type: ignore[no-untyped-def]
     history = [
-        {
-            "role": "user",
-            "content": "Where was the 14th Korea-Central Asia Cooperation Forum held?",
-        },
+        {"role": "user", "content": "Which Kazakh official praised Korea's e-government system?"},
         {"role": "assistant", "content": "..."},
     ]
-    a = answer("And who co-hosted it?", history, settings=corpus_settings)
-    assert "14th" in a.standalone_question
-    assert a.answered and "Muhriddin" in a.text
+    a = answer("Which agencies did he hope would work together?", history, settings=corpus_settings)
+    assert "e-government" in a.standalone_question
+    assert a.answered and "KOICA" in a.text and "KazAID" in a.text
 
 
 @pytest.mark.parametrize(
     "question",
     [
-        "When was the Korea-Central Asia Cooperation Forum launched?",
-        "What four topics did the sessions of the 12th forum cover?",
-        "When did Korea join the Conference on Interaction and Confidence-Building Measures?",
-        "Who co-hosted the 14th Korea-Central Asia Cooperation Forum?",
+        "When were diplomatic relations between Korea and Central Asia established?",
+        "What did the Uzbek foreign minister hope the forum would contribute to?",
+        "On what date was the 13th forum to be held?",
+        "Which prime minister visited Tajikistan and Kyrgyzstan?",
     ],
 )
 def test_every_quote_sits_at_its_offsets(corpus_settings, question: str) -> None:  # type: ignore[no-untyped-def]

@@ -30,20 +30,7 @@ def test_every_format_is_ingested(mixed: Any) -> None:
     assert report.added == len(FACTS) and report.ignored == 0
 
 
-# Questions the shipped reader (v1) refuses: its best sentence scores under the answer bar.
-BELOW_BAR = {"page.html": "reader v1 scores the Vakhsh sentence under its answer bar (issue 10)"}
-
-
-@pytest.mark.parametrize(
-    "fact",
-    [
-        pytest.param(f, marks=pytest.mark.xfail(strict=True, reason=BELOW_BAR[f.source]))
-        if f.source in BELOW_BAR
-        else f
-        for f in FACTS
-    ],
-    ids=lambda f: f.source,
-)
+@pytest.mark.parametrize("fact", FACTS, ids=lambda f: f.source)
 def test_each_format_answers_with_its_source_place_and_exact_offsets(
     mixed: Any, fact: Fact
 ) -> None:

@@ -14,11 +14,12 @@ import pytest
 
 from app.answering.reader import (
     WEIGHTS,
+    Sentence,
     Tokens,
     answer_bar,
     base_model_path,
+    batch_inputs,
     export_folder,
-    framed,
     load,
     prepare,
     session,
@@ -27,13 +28,14 @@ from app.answering.reader import (
 pytestmark = pytest.mark.integration
 
 TITLE = "14th Central Asia ROK Cooperation Forum Dushanbe"
-SENTENCES = [
+TEXTS = [
     "About 100 experts from Korea and the five Central Asian countries joined the Forum.",
     "Co-hosted by Tajik Foreign Minister Sirojiddin Muhriddin and Korean Foreign Minister Chung "
     "Eui-yong, the 14th Central Asia – the Republic of Korea Cooperation Forum took place in "
     "Dushanbe on November 30.",
     "In addition, they agreed to hold the 15th Forum in Seoul in 2022.",
 ]
+SENTENCES = [Sentence(TITLE, t) for t in TEXTS]
 
 
 @pytest.fixture(scope="module")
@@ -56,20 +58,26 @@ def test_the_onnx_export_reads_as_the_torch_model_does(cache: Path) -> None:
     folder = export_folder(cache)
     assert chosen.parent == folder
     assert json.loads((folder / "choice.json").read_text())["file"] == chosen.name
-    inputs = Tokens().batch(
-        "Where was the forum held?", [framed(TITLE, None, s) for s in SENTENCES]
-    )
+    inputs = batch_inputs(Tokens().encode("Where was the forum held?", SENTENCES))
     expected = run_torch(load_scorer(WEIGHTS, base_model_path()), inputs)
-    assert np.allclose(session(folder / "reader.onnx")(inputs), expected, atol=1e-3)
+    exported = session(folder / "reader.onnx")(inputs)
+    for got, want in zip(exported, expected, strict=True):
+        assert np.allclose(got, want, atol=1e-3)
 
 
 def test_the_reader_tells_the_sentence_that_answers_from_its_neighbours(cache: Path) -> None:
     reader = load(cache)
-    framed_sentences = [framed(TITLE, None, s) for s in SENTENCES]
-    where = reader.score("In which city did the 14th forum take place?", framed_sentences)
+    where = reader.score("In which city did the 14th forum take place?", SENTENCES)
     assert int(where.argmax()) == 1 and where[1] >= reader.bar
-    later = reader.score("Where will the next forum be held?", framed_sentences)
+    later = reader.score("Where will the next forum be held?", SENTENCES)
     assert int(later.argmax()) == 2
+
+
+def test_the_reader_marks_the_words_that_answer(cache: Path) -> None:
+    reader = load(cache)
+    reading = reader.read("In which city did the 14th forum take place?", SENTENCES)[1]
+    assert reading.answer is not None
+    assert TEXTS[1][slice(*reading.answer)] == "Dushanbe"
 
 
 def test_a_question_runs_without_torch(corpus_settings) -> None:  # type: ignore[no-untyped-def]
