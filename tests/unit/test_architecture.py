@@ -280,3 +280,23 @@ def test_no_print_outside_the_cli() -> None:
             if isinstance(n, ast.Call) and getattr(n.func, "id", "") == "print"
         ]
         assert not calls, f"print in {module}"
+
+
+def test_training_and_benchmarks_sit_above_the_product() -> None:
+    """train/ and bench/ may use the product; the product never imports them, and they reach
+    the store only through its front, like any other caller."""
+    # bench/shared_keyword.py measures PostgreSQL's own full-text search, the design the
+    # product did not take (issue 21): it talks to PostgreSQL directly on purpose.
+    allowed = {"shared_keyword.py": {"psycopg"}}
+    for folder in ("train", "bench"):
+        for path in sorted((REPO / folder).glob("*.py")):
+            tree = ast.parse(path.read_text())
+            for name in imported(tree):
+                top = name.split(".")[0]
+                ok = top == "sqlite3" or top in allowed.get(path.name, set())
+                assert top not in STORE_INTERNALS or ok, f"{path.name} imports {name}"
+                other = {"train", "bench"} - {folder}
+                assert top not in other, f"{folder}/{path.name} imports {name}"
+    for module, tree in modules().items():
+        reached = {n for n in imported(tree) if n.split(".")[0] in ("train", "bench")}
+        assert not reached, f"{module} imports {reached}"
