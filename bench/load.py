@@ -46,15 +46,14 @@ USERS = 8
 
 
 def questions() -> list[str]:
-    """The sample questions about the bundled corpus, then the README's examples."""
+    """The sample questions about the bundled corpus, then the chat window's examples."""
     from app.evaluation import SAMPLE_QUESTIONS
+    from app.library import EXAMPLE_QUESTIONS
 
     found = [json.loads(line)["question"] for line in SAMPLE_QUESTIONS.read_text().splitlines()]
     return found + [
-        "Where was the 12th ROK-Central Asia Cooperation Forum held?",
-        "Who co-hosted the 14th Central Asia-ROK Cooperation Forum?",
-        "When did the first Korea-Central Asia high-level officials meeting take place?",
-        "Who won the 2018 FIFA World Cup?",
+        *EXAMPLE_QUESTIONS,
+        "Who won the 2014 Nobel Prize in Literature?",
     ]
 
 

@@ -18,8 +18,8 @@ ARGS = [
 ARTIFACTS = REPO / "tests" / "artifacts"
 LAPTOP = {"width": 1366, "height": 900}
 PHONE = {"width": 390, "height": 844}
-FORUM = "Where was the 12th ROK-Central Asia Cooperation Forum held?"
-WORLD_CUP = "Who won the 2018 FIFA World Cup?"
+FORUM = "In which city did the 14th forum take place?"
+WORLD_CUP = "Who won the 2014 Nobel Prize in Literature?"
 # A document that would run code if any of its text reached the page as HTML or a template.
 HOSTILE = (
     "Notes on the Zanzibar kite regatta.\n\n"

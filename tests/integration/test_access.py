@@ -23,9 +23,17 @@ pytestmark = pytest.mark.integration
 
 USER, PASSWORD = "reader", "open: sesame twice"
 KEYS = ("key-one-4f9a", "key-two-77c1")
-CO_HOSTS = "Who co-hosted the 14th Central Asia-ROK Cooperation Forum?"
+PRIME_MINISTER = "Which prime minister visited Tajikistan and Kyrgyzstan?"
 # What must never appear in a refusal: names and words of the documents, the folder.
-LEAKS = ("central-asia", ".txt", "Muhriddin", "Kazakhstan", "Dushanbe", str(CORPUS.parent))
+LEAKS = (
+    "central-asia",
+    ".txt",
+    "Lee Nak-yon",
+    "Muhriddin",
+    "Kazakhstan",
+    "Dushanbe",
+    str(CORPUS.parent),
+)
 WRITE_REFUSED = "Only a logged-in user may add documents or re-ingest"
 
 
@@ -53,11 +61,11 @@ def refused(r: httpx.Response) -> None:
 ROUTES: list[tuple[str, str, dict[str, Any]]] = [
     ("GET", "/v1/models", {}),
     ("POST", "/v1/chat/completions",
-     {"json": {"model": "sourcebook", "messages": [{"role": "user", "content": CO_HOSTS}]}}),
+     {"json": {"model": "sourcebook", "messages": [{"role": "user", "content": PRIME_MINISTER}]}}),
     ("GET", "/", {}),
     ("GET", "/config", {}),
     ("GET", "/gradio_api/info", {}),
-    ("POST", "/gradio_api/call/ask", {"json": {"data": [CO_HOSTS, []]}}),
+    ("POST", "/gradio_api/call/ask", {"json": {"data": [PRIME_MINISTER, []]}}),
     ("GET", "/gradio_api/call/ask/0123456789abcdef", {}),
     ("POST", "/gradio_api/queue/join",
      {"json": {"data": [], "fn_index": 7, "session_hash": "s", "event_data": None}}),
@@ -81,9 +89,9 @@ def test_the_right_token_works_with_the_openai_client(site: dict[str, Any]) -> N
     for key in KEYS:
         client = openai.OpenAI(base_url=site["url"] + "/v1", api_key=key, max_retries=0)
         completion = client.chat.completions.create(
-            model="sourcebook", messages=[{"role": "user", "content": CO_HOSTS}]
+            model="sourcebook", messages=[{"role": "user", "content": PRIME_MINISTER}]
         )
-        assert "Muhriddin" in completion.choices[0].message.content
+        assert "Lee Nak-yon" in completion.choices[0].message.content
         for c in completion.citations:  # type: ignore[attr-defined]
             _, text = document_text(c["source"], site["settings"])
             assert text[c["start"] : c["end"]] == c["quote"]
@@ -97,7 +105,7 @@ def test_the_right_token_works_with_gradio_client(site: dict[str, Any]) -> None:
 
     client = Client(site["url"], headers={"Authorization": f"Bearer {KEYS[1]}"}, verbose=False)
     try:
-        result = client.predict(CO_HOSTS, api_name="/ask")
+        result = client.predict(PRIME_MINISTER, api_name="/ask")
     finally:
         client.close()
     assert result["answered"] and result["citations"]
@@ -178,7 +186,7 @@ def test_api_keys_alone_serve_the_api_without_the_window(corpus_settings, tmp_pa
     log = tmp_path / "serve.log"
     with serving(env, log, "--no-ui", host="0.0.0.0") as url:
         client = openai.OpenAI(base_url=url + "/v1", api_key=KEYS[0])
-        question = {"role": "user", "content": CO_HOSTS}
+        question = {"role": "user", "content": PRIME_MINISTER}
         r = client.chat.completions.create(model="sourcebook", messages=[question])  # type: ignore[list-item]
         assert r.choices[0].message.content and r.citations  # type: ignore[attr-defined]
         refused(httpx.get(url + "/v1/models"))

@@ -15,8 +15,8 @@ from app.evaluation import evaluate
 
 pytestmark = pytest.mark.integration
 
-FIRST = "Where was the 12th ROK-Central Asia Cooperation Forum held?"
-FOLLOW_UP = "Which minister represented Korea there?"
+FIRST = "In which city did the 14th forum take place?"
+FOLLOW_UP = "On what date was it held?"
 
 
 def test_earlier_turns_are_asked_first_and_passed_on_with_their_answers(

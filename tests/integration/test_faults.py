@@ -34,7 +34,7 @@ from tests.helpers import (
 
 pytestmark = pytest.mark.integration
 
-FORUM = "Where was the 12th ROK-Central Asia Cooperation Forum held?"
+FORUM = "In which city did the 14th forum take place?"
 
 
 def env_for(settings: Settings) -> dict[str, str]:

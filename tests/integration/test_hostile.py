@@ -17,7 +17,7 @@ from tests.helpers import CORPUS, free_port
 
 pytestmark = pytest.mark.integration
 
-FORUM = "Where was the 12th ROK-Central Asia Cooperation Forum held?"
+FORUM = "In which city did the 14th forum take place?"
 SECRET = "Zyxwv-secret-token-4471"
 INJECTION = (
     "Notes on the Zanzibar kite regatta.\n\n"

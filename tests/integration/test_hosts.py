@@ -19,7 +19,7 @@ from tests.helpers import CORPUS
 pytestmark = pytest.mark.integration
 
 BIN = Path(sys.executable).parent
-FORUM = "Where was the 12th ROK-Central Asia Cooperation Forum held?"
+FORUM = "In which city did the 14th forum take place?"
 # Addresses of our own two test hosts; they exist only on the veth pair between the namespaces.
 DB_ADDR, APP_ADDR, PORT = "10.231.7.1", "10.231.7.2", 8000
 

@@ -16,9 +16,9 @@ from app.library import document_text
 
 pytestmark = pytest.mark.integration
 
-CO_HOSTS = "Who co-hosted the 14th Central Asia-ROK Cooperation Forum?"
-FORUM = "Where was the 12th ROK-Central Asia Cooperation Forum held?"
-UNANSWERABLE = "Who won the 2018 FIFA World Cup?"
+PRIME_MINISTER = "Which prime minister visited Tajikistan and Kyrgyzstan?"
+FORUM = "In which city did the 14th forum take place?"
+UNANSWERABLE = "Who won the 2014 Nobel Prize in Literature?"
 
 
 def format_docs(docs: list[Document]) -> str:
@@ -40,9 +40,9 @@ def assert_cited_verbatim(answer: Answer, settings) -> None:  # type: ignore[no-
 def test_retriever_gives_documents_that_point_into_their_sources(corpus_settings) -> None:  # type: ignore[no-untyped-def]
     retriever = app.as_retriever(k=3, settings=corpus_settings)
     assert isinstance(retriever, BaseRetriever)
-    docs = retriever.invoke(CO_HOSTS)
+    docs = retriever.invoke(PRIME_MINISTER)
     assert len(docs) == 3
-    assert docs[0].metadata["source"] == "14th-central-asia-rok-cooperation-forum-dushanbe.txt"
+    assert docs[0].metadata["source"] == "outcome-of-12th-rok-central-asia-cooperation-forum.txt"
     scores = [d.metadata["score"] for d in docs]
     assert scores == sorted(scores, reverse=True)
     for d in docs:
@@ -64,9 +64,9 @@ def test_runnable_answers_with_citations_in_a_chain(corpus_settings) -> None:  #
     ask = app.as_runnable(settings=corpus_settings)
     assert isinstance(ask, Runnable)
     chain = RunnableLambda(lambda q: {"question": q}) | ask
-    answer = chain.invoke(CO_HOSTS)
+    answer = chain.invoke(PRIME_MINISTER)
     assert isinstance(answer, Answer) and answer.answered
-    assert "Muhriddin" in answer.text
+    assert "Lee Nak-yon" in answer.text
     assert_cited_verbatim(answer, corpus_settings)
 
 
@@ -86,20 +86,20 @@ def test_retriever_and_runnable_side_by_side(corpus_settings) -> None:  # type: 
 
 
 def test_stream_yields_growing_answers_and_ends_done(corpus_settings) -> None:  # type: ignore[no-untyped-def]
-    answers = list(app.as_runnable(settings=corpus_settings).stream({"question": CO_HOSTS}))
+    answers = list(app.as_runnable(settings=corpus_settings).stream({"question": PRIME_MINISTER}))
     assert answers and all(isinstance(a, Answer) for a in answers)
     assert answers[-1].done and answers[-1].answered
     texts = [a.text for a in answers]
     assert all(later.startswith(earlier) for earlier, later in zip(texts, texts[1:], strict=False))
     # Streamed through a chain, the step after it receives the final answer.
     chain = app.as_runnable(settings=corpus_settings) | (lambda a: a.text)
-    assert "".join(chain.stream({"question": CO_HOSTS})) == answers[-1].text
+    assert "".join(chain.stream({"question": PRIME_MINISTER})) == answers[-1].text
 
 
 def test_batch_answers_and_refuses(corpus_settings) -> None:  # type: ignore[no-untyped-def]
     ask = app.as_runnable(settings=corpus_settings)
-    found, refused = ask.batch([{"question": CO_HOSTS}, {"question": UNANSWERABLE}])
-    assert found.answered and found == ask.invoke({"question": CO_HOSTS})
+    found, refused = ask.batch([{"question": PRIME_MINISTER}, {"question": UNANSWERABLE}])
+    assert found.answered and found == ask.invoke({"question": PRIME_MINISTER})
     assert_cited_verbatim(found, corpus_settings)
     assert not refused.answered and refused.citations == [] and "don't say" in refused.text
 
@@ -107,10 +107,10 @@ def test_batch_answers_and_refuses(corpus_settings) -> None:  # type: ignore[no-
 def test_follow_up_through_history(corpus_settings) -> None:  # type: ignore[no-untyped-def]
     history = [{"role": "user", "content": FORUM}, {"role": "assistant", "content": "..."}]
     answer = app.as_runnable(settings=corpus_settings).invoke(
-        {"question": "Which minister represented Korea there?", "history": history}
+        {"question": "On what date was it held?", "history": history}
     )
-    assert answer.answered and "Kang Kyung-wha" in answer.text
-    assert "12th" in answer.standalone_question
+    assert answer.answered and "November 30" in answer.text
+    assert "14th" in answer.standalone_question
     assert_cited_verbatim(answer, corpus_settings)
 
 
@@ -118,9 +118,9 @@ def test_ainvoke_and_astream(corpus_settings) -> None:  # type: ignore[no-untype
     ask = app.as_runnable(settings=corpus_settings)
 
     async def run() -> tuple[Answer, list[Answer], list[Document]]:
-        answer = await ask.ainvoke({"question": CO_HOSTS})
-        streamed = [a async for a in ask.astream({"question": CO_HOSTS})]
-        docs = await app.as_retriever(k=2, settings=corpus_settings).ainvoke(CO_HOSTS)
+        answer = await ask.ainvoke({"question": PRIME_MINISTER})
+        streamed = [a async for a in ask.astream({"question": PRIME_MINISTER})]
+        docs = await app.as_retriever(k=2, settings=corpus_settings).ainvoke(PRIME_MINISTER)
         return answer, streamed, docs
 
     answer, streamed, docs = asyncio.run(run())
@@ -132,8 +132,8 @@ def test_ainvoke_and_astream(corpus_settings) -> None:  # type: ignore[no-untype
 def test_bad_input_is_a_clear_error(corpus_settings) -> None:  # type: ignore[no-untyped-def]
     ask = app.as_runnable(settings=corpus_settings)
     with pytest.raises(AnswerError, match="question"):
-        ask.invoke({"query": CO_HOSTS})
+        ask.invoke({"query": PRIME_MINISTER})
     with pytest.raises(AnswerError, match="history"):
-        ask.invoke({"question": CO_HOSTS, "history": "earlier"})
+        ask.invoke({"question": PRIME_MINISTER, "history": "earlier"})
     with pytest.raises(AnswerError, match="empty"):
         ask.invoke({"question": "  "})

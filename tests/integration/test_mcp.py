@@ -15,8 +15,8 @@ from tests.helpers import with_session
 
 pytestmark = pytest.mark.integration
 
-CO_HOSTS = "Who co-hosted the 14th Central Asia-ROK Cooperation Forum?"
-FORUM = "Where was the 12th ROK-Central Asia Cooperation Forum held?"
+PRIME_MINISTER = "Which prime minister visited Tajikistan and Kyrgyzstan?"
+FORUM = "In which city did the 14th forum take place?"
 FIRST = "14th-central-asia-rok-cooperation-forum-dushanbe.txt"
 
 
@@ -50,14 +50,14 @@ def test_tools_and_resources(corpus_settings) -> None:  # type: ignore[no-untype
 
 def test_ask_then_open_the_cited_source(corpus_settings) -> None:  # type: ignore[no-untyped-def]
     async def work(session: ClientSession) -> tuple[Any, Any, Any]:
-        asked = await call(session, "ask", question=CO_HOSTS)
+        asked = await call(session, "ask", question=PRIME_MINISTER)
         cite = asked.structured_content["citations"][0]
         opened = await call(
             session, "open_source", source=cite["source"], start=cite["start"],
             end=cite["end"], context=80,
         )  # fmt: skip
         follow = await call(
-            session, "ask", question="Which minister represented Korea there?",
+            session, "ask", question="On what date was it held?",
             history=[{"role": "user", "content": FORUM}],
         )  # fmt: skip
         return asked, opened, follow
@@ -65,7 +65,7 @@ def test_ask_then_open_the_cited_source(corpus_settings) -> None:  # type: ignor
     asked, opened, follow = with_session(corpus_settings, work)
     assert not asked.is_error
     data = asked.structured_content
-    assert data["answered"] and "Muhriddin" in data["answer"]
+    assert data["answered"] and "Lee Nak-yon" in data["answer"]
     readable = asked.content[0].text
     assert readable.startswith(data["answer"]) and "\n\nSources:\n[1] " in readable
     for answer in (data, follow.structured_content):
@@ -74,7 +74,7 @@ def test_ask_then_open_the_cited_source(corpus_settings) -> None:  # type: ignor
             _, text = document_text(c["source"], corpus_settings)
             assert text[c["start"] : c["end"]] == c["quote"]
             assert f"[{c['n']}]" in answer["answer"]
-    assert "Kang Kyung-wha" in follow.structured_content["answer"]
+    assert "November 30" in follow.structured_content["answer"]
     span = opened.structured_content
     cite = data["citations"][0]
     assert span["quote"] == cite["quote"]
@@ -88,7 +88,7 @@ def test_search_refusal_and_bad_calls(corpus_settings) -> None:  # type: ignore[
     async def work(session: ClientSession) -> list[Any]:
         return [
             await call(session, "search", query="water resources", k=3),
-            await call(session, "ask", question="Who won the 2018 FIFA World Cup?"),
+            await call(session, "ask", question="Who won the 2014 Nobel Prize in Literature?"),
             await call(session, "ask", question="   "),
             await call(session, "open_source", source="../../etc/passwd", start=0, end=5),
             await call(session, "open_source", source=FIRST, start=10, end=999_999),

@@ -36,8 +36,8 @@ from tests.helpers import (
 pytestmark = pytest.mark.integration
 
 QUESTIONS = [
-    "Where was the 12th ROK-Central Asia Cooperation Forum held?",
-    "Who co-hosted the 14th Central Asia-ROK Cooperation Forum?",
+    "Which prime minister visited Tajikistan and Kyrgyzstan?",
+    "When were diplomatic relations between Korea and Central Asia established?",
     "When did the first Korea-Central Asia high-level officials meeting take place?",
 ]
 Make = Callable[..., Settings]

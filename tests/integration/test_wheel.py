@@ -20,7 +20,7 @@ from tests.helpers import REPO, quiet_env
 
 pytestmark = pytest.mark.integration
 
-QUESTION = "Who co-hosted the 14th Central Asia-ROK Cooperation Forum?"
+QUESTION = "Which prime minister visited Tajikistan and Kyrgyzstan?"
 
 
 def source_tree(into: Path) -> Path:
