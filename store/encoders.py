@@ -9,15 +9,13 @@ sentence-transformers: a fresh process answers sooner.
 
 from __future__ import annotations
 
-import threading
 from abc import ABC, abstractmethod
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
 from store.errors import BackendUnavailable
+from store.models import Run, Tokens, open_session
 
 BACKENDS = ("torch", "onnx", "onnx-int8", "openvino", "openvino-int8")
 # The file of each exported backend inside an export folder (store/prepare.py writes them).
@@ -29,36 +27,6 @@ EXPORTED = {
 }
 MAX_TOKENS = 256  # all-MiniLM-L6-v2 reads 256 word pieces (sentence_bert_config.json)
 BATCH = 32
-Run = Callable[[dict[str, np.ndarray]], np.ndarray]  # model inputs -> last hidden state
-
-
-class Tokens:
-    """The model's own word-piece tokenizer (`tokenizer.json`), without torch."""
-
-    def __init__(self, model_path: Path, max_tokens: int = MAX_TOKENS) -> None:
-        from tokenizers import Tokenizer
-
-        self._batch = Tokenizer.from_file(str(model_path / "tokenizer.json"))
-        self._batch.enable_truncation(max_tokens)
-        self._batch.enable_padding(pad_id=0, pad_token="[PAD]")
-        # Counting runs in ingest's reader thread while the encoder tokenizes in another: each
-        # has its own copy (https://github.com/huggingface/tokenizers/issues/537).
-        self._count = Tokenizer.from_file(str(model_path / "tokenizer.json"))
-        self._count.no_truncation()
-        self._count.no_padding()
-        self._count_lock = threading.Lock()
-
-    def batch(self, texts: list[str]) -> dict[str, np.ndarray]:
-        """input_ids, attention_mask and token_type_ids, padded to the longest text."""
-        encoded = self._batch.encode_batch(texts)
-        ids = np.array([e.ids for e in encoded], dtype=np.int64)
-        mask = np.array([e.attention_mask for e in encoded], dtype=np.int64)
-        return {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
-
-    def count(self, text: str) -> int:
-        """Word pieces in `text`, without the special tokens."""
-        with self._count_lock:
-            return len(self._count.encode(text, add_special_tokens=False).ids)
 
 
 class Encoder(ABC):
@@ -108,7 +76,7 @@ class ExportedEncoder(Encoder):
         for lo in range(0, len(order), BATCH):
             idx = order[lo : lo + BATCH]
             inputs = self._tokens.batch([texts[i] for i in idx])
-            vectors = mean_pool(self._run(inputs), inputs["attention_mask"])
+            vectors = mean_pool(self._run(inputs)[0], inputs["attention_mask"])
             if out.shape[1] == 0:
                 out = np.zeros((len(texts), vectors.shape[1]), dtype=np.float32)
             out[idx] = vectors
@@ -124,38 +92,6 @@ def mean_pool(hidden: np.ndarray, mask: np.ndarray) -> np.ndarray:
     return np.asarray(vectors / np.clip(norms, 1e-12, None), dtype=np.float32)
 
 
-def onnx_runner(path: Path) -> Run:
-    """An ONNX Runtime session on the CPU (given explicitly: the PyPI wheel lists others first)."""
-    import onnxruntime as ort
-
-    options = ort.SessionOptions()
-    options.log_severity_level = 3  # errors only: its warnings are about graph internals
-    session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
-    names = {i.name for i in session.get_inputs()}
-
-    def run(inputs: dict[str, np.ndarray]) -> np.ndarray:
-        out: Any = session.run(None, {k: v for k, v in inputs.items() if k in names})
-        return np.asarray(out[0])
-
-    return run
-
-
-def openvino_runner(path: Path) -> Run:
-    """OpenVINO compiled for the CPU with its default settings (bf16 where the CPU has it)."""
-    import openvino
-
-    compiled = openvino.Core().compile_model(str(path), "CPU")
-    names = {i.get_any_name() for i in compiled.inputs}
-    lock = threading.Lock()  # one infer request per compiled model call is not thread-safe
-
-    def run(inputs: dict[str, np.ndarray]) -> np.ndarray:
-        with lock:
-            out: Any = compiled({k: v for k, v in inputs.items() if k in names})
-        return np.asarray(out[0])
-
-    return run
-
-
 def load_encoder(model_path: Path, backend: str, export: Path | None, variant: str) -> Encoder:
     """The encoder of `backend`: torch from the packaged folder, the others from `export`."""
     if backend == "torch":
@@ -166,7 +102,7 @@ def load_encoder(model_path: Path, backend: str, export: Path | None, variant: s
         )
     path = export / EXPORTED[backend]
     try:
-        run = onnx_runner(path) if backend.startswith("onnx") else openvino_runner(path)
+        run = open_session(path)
     except ImportError as e:
         raise BackendUnavailable(f"the {backend} runtime is not installed ({e})") from e
-    return ExportedEncoder(backend, variant, run, Tokens(model_path))
+    return ExportedEncoder(backend, variant, run, Tokens(model_path, MAX_TOKENS))

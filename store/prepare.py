@@ -13,30 +13,26 @@ vectors agree with torch fp32 (see `agrees`); the choice is cached beside the ex
 
 from __future__ import annotations
 
-import fcntl
-import hashlib
-import importlib.metadata
-import json
 import logging
 import shutil
 import tempfile
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
 
-from store.encoders import BACKENDS, EXPORTED, Encoder, Tokens, load_encoder
+import store.models as models
+from store.encoders import BACKENDS, EXPORTED, MAX_TOKENS, Encoder, load_encoder
 from store.errors import BackendUnavailable
 from store.machine import cpu_id
+from store.models import Tokens
 
 log = logging.getLogger(__name__)
 
 CALIBRATION_SAMPLES = 300
 CALIBRATION_CHARS = 1000  # about one chunk of 200 word pieces
-VERSIONED = ("torch", "onnx", "onnxruntime", "openvino", "nncf")
 # Agreement with torch fp32 on local text, required of a backend `auto` may choose: mean cosine
 # of the vectors, the worst one, and how often its nearest passage for a query is among torch's
 # five nearest.
@@ -45,12 +41,8 @@ MIN_MEAN_COSINE, MIN_COSINE, MIN_TOP5 = 0.99, 0.95, 0.95
 
 def export_folder(model_path: Path, cache_dir: Path) -> Path:
     """Where this model's exports live: named by its weights and the exporting libraries."""
-    h = hashlib.sha256()
-    for file in sorted(model_path.glob("*.safetensors")) + sorted(model_path.glob("*.bin")):
-        h.update(f"{file.name}:{file.stat().st_size}".encode())
-    for name in VERSIONED:
-        h.update(f"{name}={_version(name)}".encode())
-    return cache_dir / "encoders" / f"{model_path.name[:40]}-{h.hexdigest()[:12]}"
+    weights = sorted(model_path.glob("*.safetensors")) + sorted(model_path.glob("*.bin"))
+    return models.export_folder(cache_dir, "encoders", model_path.name, tuple(weights))
 
 
 def variant_of(backend: str, export: Path | None) -> str:
@@ -58,16 +50,9 @@ def variant_of(backend: str, export: Path | None) -> str:
     return "torch" if backend == "torch" or export is None else f"{backend}-{export.name}"
 
 
-def _version(name: str) -> str:
-    try:
-        return importlib.metadata.version(name)
-    except importlib.metadata.PackageNotFoundError:
-        return "-"
-
-
 def runtime_installed(backend: str) -> bool:
     name = {"onnx": "onnxruntime", "openvino": "openvino", "torch": "torch"}[backend.split("-")[0]]
-    return _version(name) != "-"
+    return models.version(name) != "-"
 
 
 def prepare(
@@ -85,30 +70,24 @@ def prepare(
         return folder
     if not runtime_installed(backend):
         raise BackendUnavailable(f"the {backend} runtime is not installed")
-    with _locked(folder.parent):
+    with models.exclusive(folder):
         if not (folder / EXPORTED[backend]).exists():
             (log.warning if announce else log.info)("preparing the %s encoder (once)", backend)
             _export(model_path, folder, backend, calibration)
     return folder
 
 
-@contextmanager
-def _locked(folder: Path) -> Iterator[None]:
-    """One export at a time per cache folder, across processes."""
-    folder.mkdir(parents=True, exist_ok=True)
-    with open(folder / ".export.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(lock, fcntl.LOCK_UN)
-
-
 def _export(
     model_path: Path, folder: Path, backend: str, calibration: Callable[[], list[str]]
 ) -> None:
     """Write `backend`'s files into `folder` (and the fp32 ONNX file it starts from)."""
-    from store.exporting import convert_openvino, export_onnx, quantize_onnx, quantize_openvino
+    from store.models.export import (
+        StatesOnly,
+        convert_openvino,
+        export_onnx,
+        quantize_onnx,
+        quantize_openvino,
+    )
 
     folder.mkdir(parents=True, exist_ok=True)
     onnx = folder / EXPORTED["onnx"]
@@ -116,7 +95,10 @@ def _export(
     work = Path(tempfile.mkdtemp(prefix=".export-", dir=folder))
     try:
         if not onnx.exists():
-            export_onnx(model_path, work / "model.onnx")
+            tokens = Tokens(model_path, MAX_TOKENS)
+            example = tokens.batch(["An example sentence.", "Another, longer example."])
+            states = {"last_hidden_state": ("batch", "tokens")}
+            export_onnx(StatesOnly.of(model_path), example, states, work / "model.onnx")
             (work / "model.onnx").rename(onnx)
         if backend == "onnx-int8":
             quantize_onnx(onnx, work / target.name)
@@ -126,7 +108,7 @@ def _export(
             texts = calibration()
             if not texts:
                 raise BackendUnavailable("static int8 quantization needs local calibration text")
-            quantize_openvino(onnx, work / target.name, Tokens(model_path), texts)
+            quantize_openvino(onnx, work / target.name, Tokens(model_path, MAX_TOKENS), texts)
         if backend != "onnx":
             target.parent.mkdir(parents=True, exist_ok=True)
             for part in work.glob(f"{Path(target.name).stem}.*"):
@@ -227,23 +209,20 @@ def choose(
 
 
 def _read_choices(folder: Path) -> dict[str, Choice]:
+    raw = models.read_record(folder / "choice.json")
     try:
-        raw = json.loads((folder / "choice.json").read_text())
-    except (OSError, ValueError):
+        return {
+            cpu: Choice(c["backend"], cpu, [Measured(**m) for m in c["measured"]])
+            for cpu, c in raw.items()
+        }
+    except (KeyError, TypeError):
         return {}
-    return {
-        cpu: Choice(c["backend"], cpu, [Measured(**m) for m in c["measured"]])
-        for cpu, c in raw.items()
-    }
 
 
 def _write_choice(folder: Path, choice: Choice) -> None:
-    folder.mkdir(parents=True, exist_ok=True)
     choices = {cpu: asdict(c) for cpu, c in _read_choices(folder).items()}
     choices[choice.cpu] = asdict(choice)
-    tmp = folder / ".choice.json.tmp"
-    tmp.write_text(json.dumps(choices, indent=2))
-    tmp.replace(folder / "choice.json")
+    models.write_record(folder / "choice.json", choices)
 
 
 def calibration_texts(folder: Path, samples: int = CALIBRATION_SAMPLES) -> list[str]:

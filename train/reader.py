@@ -25,20 +25,15 @@ from app.answering.reader import (
     Encoded,
     Reader,
     Sentence,
-    Tokens,
     base_model_path,
     batch_inputs,
+    encode,
     frame_of,
+    make_tokens,
     weights_metadata,
 )
-from app.answering.reader_model import (
-    FROZEN,
-    SentenceScorer,
-    build_scorer,
-    load_scorer,
-    run_torch,
-    trained_state,
-)
+from app.answering.reader_model import FROZEN, SentenceScorer, build_scorer, load_scorer
+from store.models import Tokens
 from train.squad import (
     SQUAD2_TRAIN,
     SQUAD2_VALIDATION,
@@ -51,6 +46,7 @@ from train.squad import (
     read_questions,
     split_squad1,
 )
+from train.weights import run_torch, trained_state
 
 log = logging.getLogger("train.reader")
 CACHE = Path("/tmp/sourcebook-train")
@@ -68,9 +64,11 @@ def embed(texts: list[str]) -> np.ndarray:
     path = CACHE / f"vectors-{key}.npy"
     if path.exists():
         return np.asarray(np.load(path), dtype=np.float32)
+    from app.settings import get_settings
     from store.embeddings import make_embeddings
 
-    model = make_embeddings("all-MiniLM-L6-v2", "auto")
+    cache = get_settings().cache_dir.expanduser()
+    model = make_embeddings("all-MiniLM-L6-v2", "auto", cache_dir=cache)
     started = time.time()
     vectors = np.asarray(model.embed_documents(texts), dtype=np.float32)
     log.info("embedded %d texts in %.0f s", len(texts), time.time() - started)
@@ -95,7 +93,7 @@ def encode_pairs(tokens: Tokens, pairs: list[Pair]) -> list[tuple[Encoded, int, 
     (-1, -1 when it has none or the sentence was cut before it)."""
     out = []
     for p in pairs:
-        e = tokens.encode(p.question, [Sentence(frame_of(p.title, None), p.sentence)])[0]
+        e = encode(tokens, p.question, [Sentence(frame_of(p.title, None), p.sentence)])[0]
         first = last = -1
         if p.span[0] >= 0:
             inside = [i for i, (a, b) in enumerate(e.offsets) if a < p.span[1] and b > p.span[0]]
@@ -278,7 +276,7 @@ def main() -> None:
     torch.set_num_threads(2)
     torch.manual_seed(args.seed)
     rng = random.Random(args.seed)
-    tokens = Tokens()
+    tokens = make_tokens()
     if args.eval_only:
         model = load_scorer(args.out, base_model_path())
         save_figures(model, tokens, args, weights_metadata(args.out))

@@ -34,9 +34,11 @@ def main() -> None:
     p.add_argument("--seed", type=int, default=13)
     args = p.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
+    from app.settings import get_settings
     from store.embeddings import make_embeddings
 
-    model = make_embeddings("all-MiniLM-L6-v2", "auto")
+    cache = get_settings().cache_dir.expanduser()
+    model = make_embeddings("all-MiniLM-L6-v2", "auto", cache_dir=cache)
     plan = make_plan(args.seed)
     articles = {
         t: "\n\n".join(dict.fromkeys(q.context for q in qs)) for t, qs in plan.in_folder.items()

@@ -10,18 +10,19 @@ Runtime with `tokenizers` and NumPy: no torch on the path of a question."""
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import re
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
 
+import store.models as models
 from store import SourcebookError
+from store.models import Run, Tokens, open_session
 
 log = logging.getLogger(__name__)
 WEIGHTS = Path(__file__).with_name("reader.safetensors")
@@ -30,12 +31,14 @@ MAX_FRAME_TOKENS = 16
 MAX_TOKENS = 128  # everything; a longer sentence is cut at its end
 MAX_ANSWER_TOKENS = 24
 DEFAULT_BAR = 0.5  # for a weights file that names no bar
-INPUTS = ("input_ids", "token_type_ids", "attention_mask")
-OUTPUTS = ("logits", "start_logits", "end_logits")
+# What the export gives, in order, and each output's axes.
+OUTPUTS = {
+    "logits": ("batch",),
+    "start_logits": ("batch", "tokens"),
+    "end_logits": ("batch", "tokens"),
+}
 BATCH = 64
 CLS, SEP = 101, 102  # the packaged MiniLM's special tokens
-
-Run = Callable[[dict[str, np.ndarray]], list[np.ndarray]]
 
 
 class ReaderError(SourcebookError):
@@ -68,41 +71,26 @@ class Encoded:
     offsets: list[tuple[int, int]]
 
 
-class Tokens:
-    """The packaged model's word-piece tokenizer (`tokenizers`, no torch)."""
+def make_tokens() -> Tokens:
+    """The packaged model's word-piece tokenizer."""
+    return Tokens(base_model_path())
 
-    def __init__(self, model_path: Path | None = None) -> None:
-        from tokenizers import Tokenizer
 
-        self._tok = Tokenizer.from_file(str((model_path or base_model_path()) / "tokenizer.json"))
-        self._tok.no_padding()
-        self._tok.no_truncation()
-        self._lock = threading.Lock()  # one Rust tokenizer with settings: one caller at a time
-
-    def pieces(self, texts: list[str]) -> list[tuple[list[int], list[tuple[int, int]]]]:
-        """Each text's word-piece ids and their character offsets, without special tokens."""
-        with self._lock:
-            encs = self._tok.encode_batch(texts, add_special_tokens=False)
-        return [(e.ids, e.offsets) for e in encs]
-
-    def count(self, text: str) -> int:
-        return len(self.pieces([text])[0][0])
-
-    def encode(self, question: str, sentences: Sequence[Sentence]) -> list[Encoded]:
-        """`[CLS] question [SEP] frame: sentence [SEP]` for each sentence, the question and the
-        frame clipped at their end."""
-        frames = sorted({s.frame for s in sentences})
-        pieces = self.pieces([question, *(f"{f}:" for f in frames), *(s.text for s in sentences)])
-        q = pieces[0][0][:MAX_QUESTION_TOKENS]
-        frame_ids = {f: p[0][:MAX_FRAME_TOKENS] for f, p in zip(frames, pieces[1:], strict=False)}
-        out = []
-        for s, (ids, offsets) in zip(sentences, pieces[1 + len(frames) :], strict=True):
-            head = [CLS, *q, SEP, *frame_ids[s.frame]]
-            room = MAX_TOKENS - len(head) - 1
-            body = [*head, *ids[:room], SEP]
-            types = [0] * (len(q) + 2) + [1] * (len(body) - len(q) - 2)
-            out.append(Encoded(body, types, len(head), list(offsets[:room])))
-        return out
+def encode(tokens: Tokens, question: str, sentences: Sequence[Sentence]) -> list[Encoded]:
+    """`[CLS] question [SEP] frame: sentence [SEP]` for each sentence, the question and the
+    frame clipped at their end."""
+    frames = sorted({s.frame for s in sentences})
+    pieces = tokens.pieces([question, *(f"{f}:" for f in frames), *(s.text for s in sentences)])
+    q = pieces[0][0][:MAX_QUESTION_TOKENS]
+    frame_ids = {f: p[0][:MAX_FRAME_TOKENS] for f, p in zip(frames, pieces[1:], strict=False)}
+    out = []
+    for s, (ids, offsets) in zip(sentences, pieces[1 + len(frames) :], strict=True):
+        head = [CLS, *q, SEP, *frame_ids[s.frame]]
+        room = MAX_TOKENS - len(head) - 1
+        body = [*head, *ids[:room], SEP]
+        types = [0] * (len(q) + 2) + [1] * (len(body) - len(q) - 2)
+        out.append(Encoded(body, types, len(head), list(offsets[:room])))
+    return out
 
 
 def batch_inputs(encoded: list[Encoded]) -> dict[str, np.ndarray]:
@@ -171,7 +159,7 @@ class Reader:
         """The reader's verdict on each sentence."""
         if not sentences:
             return []
-        encoded = self.tokens.encode(question, sentences)
+        encoded = encode(self.tokens, question, sentences)
         order = sorted(range(len(encoded)), key=lambda i: len(encoded[i].ids))
         out: list[Reading | None] = [None] * len(encoded)
         for lo in range(0, len(order), BATCH):
@@ -208,9 +196,10 @@ def answer_bar(weights: Path = WEIGHTS) -> float:
 
 
 def export_folder(cache_dir: Path, weights: Path = WEIGHTS) -> Path:
-    """Where the ONNX exports of `weights` live: keyed by the weights' own bytes."""
-    digest = hashlib.sha256(weights.read_bytes()).hexdigest()[:16]
-    return cache_dir.expanduser() / "reader" / digest
+    """Where the ONNX exports of `weights` live: keyed by its bytes, the packaged model's (the
+    frozen word embeddings come from it) and the exporting libraries' versions."""
+    files = (weights, base_model_path() / "model.safetensors")
+    return models.export_folder(cache_dir, "reader", weights.stem, files)
 
 
 CHECK_QUESTIONS = Path(__file__).with_name("reader_check.json")
@@ -250,67 +239,54 @@ def agreement(fp32: Reader, int8: Reader) -> Agreement:
     return Agreement(max(diffs), float(np.mean(decisions)), float(np.mean(best)))
 
 
-def session(path: Path) -> Run:
-    """ONNX Runtime on the machine's cores, as a batch-to-outputs function."""
-    import onnxruntime as ort
-
-    options = ort.SessionOptions()
-    options.log_severity_level = 3
-    s = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
-
-    def run(inputs: dict[str, np.ndarray]) -> list[np.ndarray]:
-        return [np.asarray(x) for x in s.run(list(OUTPUTS), inputs)]
-
-    return run
-
-
-_exporting = threading.Lock()
-
-
 def prepare(cache_dir: Path, weights: Path = WEIGHTS) -> Path:
     """The export the reader runs: made now (with torch) if missing, once per weights file.
     fp32 ONNX, then dynamic int8 (ONNX Runtime), used when it reads as fp32 does on
     check_pairs (the choice and its measurement are kept in choice.json beside the files)."""
     folder = export_folder(cache_dir, weights)
-    with _exporting:
-        try:
-            _make(weights, folder)
-        except OSError as e:
-            raise ReaderError(
-                f"cannot prepare the reader in {folder}: {e.strerror or e}; "
-                "set SOURCEBOOK_CACHE_DIR to a writable folder"
-            ) from e
-        return folder / str(json.loads((folder / "choice.json").read_text())["file"])
+    try:
+        if "file" not in models.read_record(folder / "choice.json"):
+            with models.exclusive(folder):
+                _make(weights, folder)
+    except OSError as e:
+        raise ReaderError(
+            f"cannot prepare the reader in {folder}: {e.strerror or e}; "
+            "set SOURCEBOOK_CACHE_DIR to a writable folder"
+        ) from e
+    return folder / str(models.read_record(folder / "choice.json")["file"])
 
 
 def _make(weights: Path, folder: Path) -> None:
     """The exports and the int8 choice in `folder`, if not made yet."""
     fp32, int8, choice = folder / "reader.onnx", folder / "reader-int8.onnx", folder / "choice.json"
-    if choice.exists():
+    if "file" in models.read_record(choice):
         return
     log.warning("preparing the reader (once, about a minute)")
-    from app.answering.reader_model import export_onnx
-    from store.exporting import quantize_onnx
+    from app.answering.reader_model import load_scorer
+    from store.models.export import export_onnx, quantize_onnx
 
-    tokens = Tokens()
+    words = make_tokens()
     if not fp32.exists():
-        example = tokens.encode(
+        example = encode(
+            words,
             "Where was it held?",
             [Sentence("Forum", "It was held in Seoul."), Sentence("F", "x")],
         )
-        export_onnx(weights, base_model_path(), fp32, batch_inputs(example))
+        scorer = load_scorer(weights, base_model_path())
+        export_onnx(scorer, batch_inputs(example), OUTPUTS, fp32)
     quantize_onnx(fp32, int8)
     bar = answer_bar(weights)
-    measured = agreement(Reader(session(fp32), tokens, bar), Reader(session(int8), tokens, bar))
+    measured = agreement(
+        Reader(open_session(fp32), words, bar), Reader(open_session(int8), words, bar)
+    )
     chosen = int8 if measured.agrees else fp32
     log.info("reader: %s (int8 against fp32: %s)", chosen.name, measured)
-    record = {"file": chosen.name, "int8": asdict(measured)}
-    choice.write_text(json.dumps(record, indent=1))
+    models.write_record(choice, {"file": chosen.name, "int8": asdict(measured)})
 
 
 def load(cache_dir: Path, weights: Path = WEIGHTS) -> Reader:
     """The shipped reader in ONNX Runtime (prepared first if need be)."""
-    return Reader(session(prepare(cache_dir, weights)), Tokens(), *bars(weights))
+    return Reader(open_session(prepare(cache_dir, weights)), make_tokens(), *bars(weights))
 
 
 _loading = threading.Lock()

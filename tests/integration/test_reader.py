@@ -15,15 +15,16 @@ import pytest
 from app.answering.reader import (
     WEIGHTS,
     Sentence,
-    Tokens,
     answer_bar,
     base_model_path,
     batch_inputs,
+    encode,
     export_folder,
     load,
+    make_tokens,
     prepare,
-    session,
 )
+from store.models import open_session
 
 pytestmark = pytest.mark.integration
 
@@ -52,15 +53,16 @@ def test_the_weights_file_is_small_and_names_its_bar() -> None:
 
 
 def test_the_onnx_export_reads_as_the_torch_model_does(cache: Path) -> None:
-    from app.answering.reader_model import load_scorer, run_torch
+    from app.answering.reader_model import load_scorer
+    from train.weights import run_torch
 
     chosen = prepare(cache)  # already there: found, not made again
     folder = export_folder(cache)
     assert chosen.parent == folder
     assert json.loads((folder / "choice.json").read_text())["file"] == chosen.name
-    inputs = batch_inputs(Tokens().encode("Where was the forum held?", SENTENCES))
+    inputs = batch_inputs(encode(make_tokens(), "Where was the forum held?", SENTENCES))
     expected = run_torch(load_scorer(WEIGHTS, base_model_path()), inputs)
-    exported = session(folder / "reader.onnx")(inputs)
+    exported = open_session(folder / "reader.onnx")(inputs)
     for got, want in zip(exported, expected, strict=True):
         assert np.allclose(got, want, atol=1e-3)
 
