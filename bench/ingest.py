@@ -21,6 +21,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -105,6 +106,69 @@ def worker(backend: str, chunks_file: Path, cache: Path, batch: int) -> None:
     )
 
 
+def stages_worker(folder: Path, backend: str, cache: Path) -> None:
+    """Each stage of an ingest alone, one after the other, in this process: wall and CPU
+    seconds of reading, parsing and chunking; of the raw encoder; of embedding through the
+    vector cache; and of writing the index (its vectors then come from the cache)."""
+    sys.path.insert(0, str(REPO))
+    from ingest.bounded import load_bounded
+    from ingest.chunking import chunk_document, make_splitter
+    from ingest.extracted import Extracted
+    from ingest.listing import list_files
+    from ingest.pipeline import INDEX_BATCH
+    from ingest.stream import EMBED_BATCH, content_hash
+    from store import IndexConfig, load_model, open_index
+
+    model = load_model("all-MiniLM-L6-v2", backend, cache_dir=cache)
+    home = Path(tempfile.mkdtemp(prefix="sourcebook-stages-"))
+    config = IndexConfig(
+        home, "all-MiniLM-L6-v2", 200, 32, embedding_backend=backend, encoder_cache=cache
+    )
+    index = open_index(config, model=model)
+    model.encode(["A warm-up sentence."] * 8)
+    times: dict[str, tuple[float, float]] = {}
+
+    def timed(name: str, work: Callable[[], Any]) -> Any:
+        wall, cpu = time.perf_counter(), time.process_time()
+        out = work()
+        times[name] = (time.perf_counter() - wall, time.process_time() - cpu)
+        return out
+
+    def chunks() -> list[Any]:
+        splitter = make_splitter(model.count_tokens, 200, 32)
+        docs = []
+        for path in list_files(folder).files:
+            data = path.read_bytes()
+            text = load_bounded(path, data)
+            doc = Extracted(text.text, text.title or path.stem, text.sections)
+            source = path.relative_to(folder).as_posix()
+            docs += chunk_document(doc, source, content_hash(data), splitter)
+        return docs
+
+    docs = timed("read, parse, chunk", chunks)
+    timed("encode (raw)", lambda: model.encode([d.page_content for d in docs]))
+    timed("encode (vector cache)", lambda: list(index.embed_ahead(iter(docs), EMBED_BATCH)))
+    index.begin_ingest(folder)
+    timed("write", lambda: index.sync(iter(docs), scoped=False, batch_size=INDEX_BATCH))
+    index.close()
+    shutil.rmtree(home, ignore_errors=True)
+    print(json.dumps({"chunks": len(docs), "backend": model.backend, "times": times}))
+
+
+def show_stages(folder: Path, backend: str, cache: Path) -> None:
+    cmd = [PYTHON, __file__, "--stages-worker", str(folder), backend, str(cache)]
+    out, _, _ = run_measured(cmd, {**os.environ, **OFFLINE})
+    result = json.loads([line for line in out.splitlines() if line.startswith("{")][-1])
+    print(f"\n== stages alone, one after another ({result['chunks']} chunks, {result['backend']})")
+    for name, (wall, cpu) in result["times"].items():
+        print(f"  {name:22} {wall:6.2f} s wall  {cpu:6.2f} s CPU  {result['chunks'] / wall:7.1f}/s")
+    raw, cached = result["times"]["encode (raw)"][1], result["times"]["encode (vector cache)"][1]
+    other = cached - raw + result["times"]["read, parse, chunk"][1] + result["times"]["write"][1]
+    print(
+        f"  CPU besides the encoder: {other:.2f} s, {other / raw:.0%} of the encoder's {raw:.2f} s"
+    )
+
+
 def show_ingest(name: str, first: dict[str, Any], again: dict[str, Any]) -> float:
     files = first["added"] + first["updated"] + first["unchanged"]
     chunks = first["chunks_added"]
@@ -122,7 +186,7 @@ def show_ingest(name: str, first: dict[str, Any], again: dict[str, Any]) -> floa
         f"  re-ingest, nothing changed: {again['seconds']:.2f} s (process wall "
         f"{again['wall']:.1f} s), {again['texts_embedded']} embedded"
     )
-    return steady
+    return float(steady)
 
 
 def compare_backends(chunks_file: Path, cache: Path, backends: list[str]) -> dict[str, float]:
@@ -214,6 +278,7 @@ def bench_corpus(name: str, folder: Path, args: argparse.Namespace, work: Path) 
     )
     if args.batches:
         compare_batches(chunks_file, args.cache, args.backend)
+    show_stages(folder, args.backend, args.cache)
 
 
 def main() -> None:
@@ -231,7 +296,12 @@ def main() -> None:
     parser.add_argument("--batches", action="store_true", help="also compare batch sizes")
     parser.add_argument("--cache", type=Path, help="exports' folder (default: the setting's)")
     parser.add_argument("--worker", nargs=4, help=argparse.SUPPRESS)
+    parser.add_argument("--stages-worker", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.stages_worker:
+        folder, backend, cache = args.stages_worker
+        stages_worker(Path(folder), backend, Path(cache))
+        return
     if args.worker:
         backend, chunks, cache, batch = args.worker
         worker(backend, Path(chunks), Path(cache), int(batch))
@@ -250,6 +320,7 @@ def main() -> None:
         if not args.small:
             bench_corpus("python3.11-doc", ensure_pydoc(), args, work)
         if args.corpus:
+            bench_corpus(args.corpus.name, args.corpus.resolve(), args, work)
             compare_naive(args.corpus.name, args.corpus, args, work)
     finally:
         shutil.rmtree(work, ignore_errors=True)
