@@ -158,8 +158,11 @@ def choose_one(index: Index, question: str, hits: list[Hit], reader: Reader) -> 
             continue
         if any(_overlaps(cand, c) for c in chosen):
             continue
-        if source in sources and not any(_adjacent(cand, c) for c in chosen):
-            continue  # a further sentence of the same document only where it goes on from one
+        if source in sources and (
+            cand.hit.row is not None or not any(_adjacent(cand, c) for c in chosen)
+        ):
+            continue  # a further sentence of the same document only where it goes on from one;
+            # a table's rows are records of their own, never a continuation
         chosen.append(cand)
         covered |= held[source]
     chosen = with_code(chosen, pool, bool(HOW_TO.match(question)))
