@@ -3,6 +3,7 @@ an ingest killed at random points, a read-only index home. Real processes, real 
 
 from __future__ import annotations
 
+import math
 import os
 import random
 import signal
@@ -19,6 +20,7 @@ from app.interfaces.errors import user_message
 from app.library import ingest
 from app.settings import Settings
 from ingest.pipeline import INDEX_BATCH
+from ingest.stream import EMBED_BATCH
 from store import IndexBusyError, StoreError, StoreUnavailableError
 from tests.helpers import (
     CORPUS,
@@ -210,11 +212,11 @@ def test_sigkill_at_a_random_point_then_rerun_converges(
     settings = Settings(home=tmp_path / "home", folder=folder)  # type: ignore[call-arg]
     # A pipe after a random document holds the ingest there until it is killed. The kill comes
     # once a random number of the chunks written before the pipe (whole documents of whole
-    # batches of 128) are in,
+    # batches: the encoder's 256 and the writer's 128) are in,
     # so it lands anywhere: at start-up, mid-embedding, between the SQLite and the Chroma write,
     # or while the ingest waits on the pipe. The ingest cannot finish first.
     after = rng.randrange(KILL_FILES)
-    threshold = rng.randint(0, written_before(upto, after, INDEX_BATCH))
+    threshold = rng.randint(0, written_before(upto, after, math.lcm(EMBED_BATCH, INDEX_BATCH)))
     with blocking_file(folder, f"doc-{after:03d}z-pipe.txt"):  # sorts right after doc-{after}
         proc = subprocess.Popen(
             [SOURCEBOOK, "ingest"], env=env_for(settings), stderr=subprocess.DEVNULL

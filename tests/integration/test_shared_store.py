@@ -7,6 +7,7 @@ PostgreSQL, real Chroma server, real processes."""
 
 from __future__ import annotations
 
+import math
 import os
 import random
 import signal
@@ -23,6 +24,7 @@ from app.library import find, followed_folder, forget_open_indexes, get_index, i
 from app.settings import Settings
 from ingest import IngestError
 from ingest.pipeline import INDEX_BATCH
+from ingest.stream import EMBED_BATCH
 from tests.helpers import (
     CORPUS,
     SOURCEBOOK,
@@ -180,7 +182,7 @@ def test_a_writer_killed_mid_ingest_leaves_whole_documents_and_another_converges
     a, b = shared("a", folder), shared("b", folder)
     rng = random.Random(seed)
     after = rng.randrange(KILL_FILES)
-    threshold = rng.randint(0, written_before(upto, after, INDEX_BATCH))
+    threshold = rng.randint(0, written_before(upto, after, math.lcm(EMBED_BATCH, INDEX_BATCH)))
     with blocking_file(folder, f"doc-{after:03d}z-pipe.txt"):
         writer = subprocess.Popen([SOURCEBOOK, "ingest"], env=env_for(a), stderr=subprocess.DEVNULL)
         until(lambda: f"pid {writer.pid} " in lock_holders(str(a.database_url)), 600)
