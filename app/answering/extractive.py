@@ -222,8 +222,8 @@ def _code_after(c: Candidate, pool: list[Candidate], taken: list[Candidate]) -> 
 
 
 def _adjacent(a: Candidate, b: Candidate) -> bool:
-    """Whether two units of one passage follow each other, nothing between them but space and
-    a code block's fence."""
+    """Whether two units of one document follow each other, nothing between them but space and
+    a code block's fence (within one passage, or across two neighbouring ones)."""
     if a.hit.source != b.hit.source:
         return False
     first, second = sorted((a, b), key=lambda c: c.start)
